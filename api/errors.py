@@ -145,8 +145,10 @@ class DuplicateCase(ZhiqianError):
     def __init__(self, ref: str, existing: int | None = None) -> None:
         self.ref = ref
         self.existing = existing
-        super().__init__(f"a case with ref {ref!r} exists already" + (
-            f" (id {existing})" if existing is not None else ""))
+        super().__init__(
+            f"a case with ref {ref!r} exists already"
+            + (f" (id {existing})" if existing is not None else "")
+        )
 
 
 class ConflictError(ZhiqianError):

@@ -81,9 +81,7 @@ def db_url(request: pytest.FixtureRequest) -> str:
 
 
 @pytest.fixture
-def make_db_url(
-    request: pytest.FixtureRequest, tmp_path: Path
-) -> Callable[[str], str]:
+def make_db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Callable[[str], str]:
     """A factory for extra empty databases of one kind (``"sqlite"`` or ``"postgres"``)."""
     counter = iter(range(1_000_000))
 
