@@ -48,15 +48,16 @@ NAMESPACE = {"engine": "engine", "rules": "rules", "store": "store", "notifiers"
 def typecheck_tree() -> Path:
     top = ROOT / "build" / "typecheck"
     pkg = top / "zhiqian"
-    if pkg.exists():
-        for entry in pkg.iterdir():
-            entry.unlink()
     pkg.mkdir(parents=True, exist_ok=True)
+    for link in pkg.iterdir():  # drop links to files that are gone
+        if not link.exists():
+            link.unlink()
     for source in (ROOT / "api").iterdir():
-        if source.suffix in {".py", ".typed"}:
+        if source.suffix in {".py", ".typed"} and not (pkg / source.name).exists():
             (pkg / source.name).symlink_to(source)
     for sub, folder in NAMESPACE.items():
-        (pkg / sub).symlink_to(ROOT / folder, target_is_directory=True)
+        if not (pkg / sub).exists():
+            (pkg / sub).symlink_to(ROOT / folder, target_is_directory=True)
     return top
 
 
@@ -69,9 +70,13 @@ def test(argv: list[str]) -> None:
     setup()
     run(PY, "-m", "ruff", "check", ".")
     run(PY, "-m", "ruff", "format", "--check", ".")
-    env = dict(os.environ, MYPYPATH=str(typecheck_tree()))
-    run(PY, "-m", "mypy", "-p", "zhiqian", env=env)
+    typecheck([])
     run(PY, "-m", "pytest", "-p", "no:cacheprovider", "-n", "2", *argv)
+
+
+def typecheck(argv: list[str]) -> None:
+    env = dict(os.environ, MYPYPATH=str(typecheck_tree()))
+    run(PY, "-m", "mypy", *(argv or ["-p", "zhiqian"]), env=env)
 
 
 def bench(argv: list[str]) -> None:
@@ -79,7 +84,13 @@ def bench(argv: list[str]) -> None:
     run(PY, "-m", "benchmarks", *argv)
 
 
-COMMANDS = {"demo": demo, "test": test, "bench": bench, "setup": lambda argv: setup()}
+COMMANDS = {
+    "demo": demo,
+    "test": test,
+    "bench": bench,
+    "typecheck": typecheck,
+    "setup": lambda argv: setup(),
+}
 
 if __name__ == "__main__":
     if len(sys.argv) < 2 or sys.argv[1] not in COMMANDS:
