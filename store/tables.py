@@ -1,0 +1,126 @@
+"""The tables zhiqian owns, on their own registry and metadata.
+
+Library-safe (STYLE.md §12): our tables stay out of the host's ``SQLModel.metadata``, every name
+carries the ``zq_`` prefix, and nothing here creates an engine. Alembic migrations in
+``store/migrations`` create exactly these tables; ``tests/store/test_migrations.py`` fails when
+the two drift apart.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import registry
+from sqlmodel import Field, SQLModel
+
+__all__ = ["METADATA", "CaseRow", "EventRow", "ZqModel"]
+
+METADATA = sa.MetaData(
+    naming_convention={
+        "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+        "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+        "ck": "ck_%(table_name)s_%(constraint_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+_REGISTRY = registry(metadata=METADATA)
+
+Money = sa.Numeric(16, 2, asdecimal=True)
+
+
+class ZqModel(SQLModel, registry=_REGISTRY):
+    """Base of our tables: our registry, never the host's ``SQLModel.metadata``."""
+
+
+class CaseRow(ZqModel, table=True):
+    """One complaint case: its facts, where it stands, and the tracks escalation moves along."""
+
+    __tablename__ = "zq_cases"
+    __table_args__ = (
+        sa.Index("ix_zq_cases_state_level_region", "state", "level", "handling_region"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    ref: str = Field(max_length=64, unique=True)
+    channel: str = Field(max_length=32)
+    received_at: datetime
+    # The division where the arrears arose, and the office handling it now (raised by 提级办理).
+    region: str = Field(max_length=6, index=True)
+    handling_region: str = Field(max_length=6)
+    level: str = Field(max_length=16)
+
+    state: str = Field(max_length=32)
+    previous_state: str | None = Field(default=None, max_length=32)
+    version: int = Field(default=0)
+    head_hash: str = Field(max_length=64)
+    pack_name: str = Field(max_length=64)
+    pack_version: str = Field(max_length=32)
+
+    employer_name: str = Field(max_length=200)
+    employer_uscc: str = Field(max_length=18, index=True)
+    employer_category: str = Field(max_length=16)
+    project_name: str | None = Field(default=None, max_length=200)
+    project_kind: str | None = Field(default=None, max_length=16)
+    workers: int
+    migrant_workers: int
+    amount: Decimal = Field(sa_type=Money)
+    migrant_amount: Decimal = Field(sa_type=Money)
+    complainant_name: str = Field(max_length=100)
+    complainant_phone: str = Field(max_length=32)
+    complainant_id_number: str = Field(max_length=18)
+    flags: list[str] = Field(default_factory=list, sa_type=sa.JSON)
+    summary: str = Field(default="", sa_type=sa.Text)
+
+    # Escalation tracks (not states: DESIGN §3).
+    leader: str | None = Field(default=None, max_length=100)
+    leader_role: str | None = Field(default=None, max_length=64)
+    supervised_by: str | None = Field(default=None, max_length=16)
+    police_referred_at: datetime | None = None
+    police_filed_at: datetime | None = None
+    blacklist_candidate: bool = False
+
+    # Outcome facts the official reports count (附件2).
+    arrears_verified: bool = False
+    filed_at: datetime | None = None
+    resolved_without_filing: bool = False
+    recovered_workers: int = 0
+    recovered_migrant_workers: int = 0
+    recovered_amount: Decimal = Field(default=Decimal("0"), sa_type=Money)
+    recovered_migrant_amount: Decimal = Field(default=Decimal("0"), sa_type=Money)
+    orders_to_correct: int = 0
+    handling_decisions: int = 0
+    penalty_decisions: int = 0
+    publicised: bool = False
+    blacklisted: bool = False
+    extra: dict[str, Any] = Field(default_factory=dict, sa_type=sa.JSON)
+
+    created_at: datetime
+    updated_at: datetime
+    closed_at: datetime | None = None
+
+
+class EventRow(ZqModel, table=True):
+    """One change of a case, append-only. ``prev_hash``/``hash`` chain the case's events."""
+
+    __tablename__ = "zq_events"
+    __table_args__ = (sa.UniqueConstraint("case_id", "seq"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    case_id: int = Field(foreign_key="zq_cases.id", index=True)
+    seq: int
+    at: datetime
+    actor: str = Field(max_length=100)
+    event: str = Field(max_length=32)
+    from_state: str | None = Field(default=None, max_length=32)
+    to_state: str = Field(max_length=32)
+    reason: str | None = Field(default=None, sa_type=sa.Text)
+    rule_id: str | None = Field(default=None, max_length=64)
+    pack_name: str = Field(max_length=64)
+    pack_version: str = Field(max_length=32)
+    payload: dict[str, Any] = Field(default_factory=dict, sa_type=sa.JSON)
+    prev_hash: str = Field(max_length=64)
+    hash: str = Field(max_length=64)
