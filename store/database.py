@@ -15,6 +15,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy import event
+
 from zhiqian.errors import StoreError
 
 __all__ = [

@@ -10,6 +10,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from alembic import context
+
 from zhiqian.store.database import ALEMBIC_VERSION_TABLE
 from zhiqian.store.tables import METADATA
 
