@@ -1,0 +1,80 @@
+"""Helpers for host systems' own tests: a frozen clock and realistic sample complaints.
+
+from zhiqian.testing import FrozenClock, sample_complaint
+"""
+
+from __future__ import annotations
+
+import random
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from zhiqian.clock import FrozenClock
+from zhiqian.engine.codes import make_id_number, make_uscc
+
+__all__ = ["FrozenClock", "sample_complaint"]
+
+_SURNAMES = "王李张刘陈杨赵黄周吴徐孙胡朱高林何郭马罗"
+_GIVEN = ["建国", "秀英", "伟", "芳", "军", "敏", "强", "丽", "磊", "洋", "勇", "艳", "杰", "娟"]
+_EMPLOYERS = [
+    ("construction", "建筑工程有限公司"),
+    ("construction", "建设集团有限公司"),
+    ("manufacturing", "机械制造有限公司"),
+    ("manufacturing", "服装加工厂"),
+    ("training", "教育培训学校"),
+    ("other", "餐饮管理有限公司"),
+]
+_PLACES = ["城区", "矿区", "郊区", "平定", "盂县", "南山", "东岭", "桃河"]
+
+
+def sample_complaint(
+    seed: int = 0,
+    *,
+    received_at: datetime | None = None,
+    region: str = "140302",
+    **overrides: Any,
+) -> dict[str, Any]:
+    """A valid complaint record (the JSON shape other systems post), the same for the same seed.
+
+    ``overrides`` replace top-level fields, e.g. ``sample_complaint(3, workers=40)``.
+    """
+    rng = random.Random(seed)
+    category, suffix = rng.choice(_EMPLOYERS)
+    workers = rng.randint(1, 60)
+    migrants = rng.randint(0, workers)
+    amount = Decimal(rng.randint(3_000, 2_000_000)) + Decimal(rng.randint(0, 99)) / 100
+    migrant_amount = (amount * migrants / workers).quantize(Decimal("0.01"))
+    at = received_at or datetime(2026, 11, 2, 9, 30, tzinfo=UTC) + timedelta(hours=seed % 500)
+    birth = date(1960, 1, 1) + timedelta(days=rng.randint(0, 365 * 40))
+    project = None
+    if category == "construction":
+        project = {
+            "name": f"{rng.choice(_PLACES)}{rng.choice(['安置房', '道路改造', '学校'])}项目",
+            "kind": rng.choice(["government", "ppp", "soe"]),
+        }
+    record: dict[str, Any] = {
+        "ref": f"ZQ-TEST-{seed:06d}",
+        "received_at": at.isoformat(),
+        "channel": rng.choice(["platform", "hotline_12333", "visit"]),
+        "region": region,
+        "employer": {
+            "name": f"阳泉市{rng.choice(_PLACES)}{suffix}",
+            "uscc": make_uscc(rng, region),
+            "category": category,
+        },
+        "project": project,
+        "workers": workers,
+        "migrant_workers": migrants,
+        "amount": str(amount),
+        "migrant_amount": str(migrant_amount),
+        "complainant": {
+            "name": rng.choice(_SURNAMES) + rng.choice(_GIVEN),
+            "phone": f"13{rng.randint(0, 9)}{rng.randint(10_000_000, 99_999_999)}",
+            "id_number": make_id_number(rng, region, birth),
+        },
+        "flags": ["collective"] if workers >= 10 else [],
+        "summary": f"{workers}名工人被拖欠工资共计{amount}元。",
+    }
+    record.update(overrides)
+    return record
