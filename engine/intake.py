@@ -1,0 +1,709 @@
+"""The typed intake model of a complaint (欠薪投诉/线索) and its validation.
+
+Other systems post complaints as JSON with these field names::
+
+    {
+      "ref": "GZQX-2026-000123",                 # their reference (e.g. a 线索编号), ≤ 64 chars
+      "received_at": "2026-11-20T09:30:00+08:00",  # ISO 8601 WITH an offset, not after now
+      "channel": "platform",                      # see Channel
+      "region": "140302",                         # 6-digit 行政区划代码 of the jurisdiction
+      "employer": {"name": "…", "uscc": "91140302MA0…", "category": "construction"},
+      "project": {"name": "…", "kind": "government"},  # or null: not a project
+      "workers": 12, "migrant_workers": 10,
+      "amount": "186000.00", "migrant_amount": "150000",  # yuan, decimal strings (ints accepted)
+      "complainant": {"name": "张三", "phone": "13812345678", "id_number": "…"},
+      "flags": ["collective"],                    # collective, malicious, absconded, sensitive
+      "summary": "…"
+    }
+
+:func:`parse_complaint` checks every field at once and raises
+:class:`~zhiqian.errors.InvalidIntake` listing each problem with a dotted path (``employer.uscc``,
+``flags[1]``); pydantic's own error type never leaves this module. Decisions worth knowing:
+
+- amounts are strings (or JSON integers); a JSON number with a fraction is refused, because a
+  binary float cannot hold every amount in cents exactly; at most 2 decimal places;
+- ``employer.uscc`` may be null (a 包工头 or an unregistered workshop has none; complainants
+  often do not know it) and ``complainant.id_number`` may be null (hotline callers rarely give
+  it); when given, both must pass their check digits;
+- identifiers are trimmed and upper-cased, phone numbers put in one shape (``13812345678``,
+  ``0351-1234567``), flags de-duplicated; nothing else is changed;
+- values of ``complainant.*`` are masked in the problems too: an error message is an output.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import unicodedata
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import date, datetime
+from decimal import Decimal, InvalidOperation
+from enum import StrEnum
+from typing import Annotated, Any, Literal, overload
+from zoneinfo import ZoneInfo
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    StrictInt,
+    ValidationError,
+    ValidationInfo,
+    field_serializer,
+)
+from pydantic_core import PydanticCustomError
+
+from zhiqian.engine import codes, divisions
+from zhiqian.errors import FieldProblem, InvalidIntake
+
+__all__ = [
+    "SHANGHAI",
+    "Channel",
+    "Complainant",
+    "Complaint",
+    "Employer",
+    "EmployerCategory",
+    "Flag",
+    "Project",
+    "ProjectKind",
+    "mask_id_number",
+    "mask_name",
+    "mask_phone",
+    "parse_batch",
+    "parse_complaint",
+    "read_records",
+]
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+
+# The largest amount accepted: 10^12 yuan fits NUMERIC(14, 2) and is far above any real case.
+MAX_AMOUNT = Decimal("999999999999.99")
+MAX_WORKERS = 1_000_000
+
+
+class _Labelled(StrEnum):
+    """A StrEnum whose members carry the Chinese label used on forms and notices."""
+
+    @property
+    def label(self) -> str:
+        return _LABELS[self]
+
+
+class Channel(_Labelled):
+    """How the complaint reached the office (反映渠道)."""
+
+    PLATFORM = "platform"
+    HOTLINE_12333 = "hotline_12333"
+    HOTLINE_12345 = "hotline_12345"
+    VISIT = "visit"
+    LETTER = "letter"
+    TRANSFERRED = "transferred"
+    INSPECTION = "inspection"
+
+
+class EmployerCategory(_Labelled):
+    """The employer rows of the campaign form (附件2)."""
+
+    CONSTRUCTION = "construction"
+    MANUFACTURING = "manufacturing"
+    TRAINING = "training"
+    OTHER = "other"
+
+
+class ProjectKind(_Labelled):
+    """The project kinds the form counts separately."""
+
+    GOVERNMENT = "government"
+    PPP = "ppp"
+    SOE = "soe"
+
+
+class Flag(_Labelled):
+    COLLECTIVE = "collective"
+    MALICIOUS = "malicious"
+    ABSCONDED = "absconded"
+    SENSITIVE = "sensitive"
+
+
+_LABELS: dict[StrEnum, str] = {
+    Channel.PLATFORM: "全国根治欠薪线索反映平台",
+    Channel.HOTLINE_12333: "12333 热线",
+    Channel.HOTLINE_12345: "12345 热线",
+    Channel.VISIT: "来访",
+    Channel.LETTER: "来信",
+    Channel.TRANSFERRED: "上级转办",
+    Channel.INSPECTION: "排查",
+    EmployerCategory.CONSTRUCTION: "建筑企业",
+    EmployerCategory.MANUFACTURING: "加工制造企业",
+    EmployerCategory.TRAINING: "校外培训机构",
+    EmployerCategory.OTHER: "其他用人单位",
+    ProjectKind.GOVERNMENT: "政府投资项目",
+    ProjectKind.PPP: "政府与社会资本合作（PPP）项目",
+    ProjectKind.SOE: "国有企业项目",
+    Flag.COLLECTIVE: "群体性",
+    Flag.MALICIOUS: "涉嫌恶意欠薪",
+    Flag.ABSCONDED: "用人单位负责人逃匿",
+    Flag.SENSITIVE: "敏感",
+}
+
+
+# ---------------------------------------------------------------------------------------------
+# Masking: personal data on every output unless the caller asks for it.
+
+
+def mask_name(name: str) -> str:
+    """张三 → 张*, 欧阳娜娜 → 欧***: the first character stays."""
+    return name[:1] + "*" * (len(name) - 1) if name else name
+
+
+def mask_phone(phone: str) -> str:
+    """13812345678 → 138****5678; 0351-1234567 → 0351-***4567 (the area code stays)."""
+    if "-" in phone:
+        area, _, rest = phone.partition("-")
+        return f"{area}-{'*' * max(len(rest) - 4, 0)}{rest[-4:]}"
+    if len(phone) >= 8:
+        return phone[:3] + "*" * (len(phone) - 7) + phone[-4:]
+    return "*" * len(phone)
+
+
+def mask_id_number(id_number: str) -> str:
+    """110101199003071234 → 110101********1234: the address code and the last four stay."""
+    if len(id_number) >= 12:
+        return id_number[:6] + "*" * (len(id_number) - 10) + id_number[-4:]
+    return "*" * len(id_number)
+
+
+# ---------------------------------------------------------------------------------------------
+# Field validators. Each raises _bad(...) with a sentence meant for a clerk.
+
+
+def _bad(problem: str) -> PydanticCustomError:
+    return PydanticCustomError("zhiqian", "{problem}", {"problem": problem})
+
+
+def _type_name(value: object) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, int | float):
+        return "a number"
+    if isinstance(value, list | tuple):
+        return "a list"
+    if isinstance(value, dict):
+        return "an object"
+    return type(value).__name__
+
+
+def _text(what: str, max_len: int, *, multiline: bool = False) -> BeforeValidator:
+    allowed = {"\n", "\r", "\t"} if multiline else set()
+
+    def check(value: object) -> str:
+        if not isinstance(value, str):
+            raise _bad(f"{what} must be text (a JSON string), not {_type_name(value)}")
+        text = value.strip()
+        if not text:
+            raise _bad(f"{what} must not be empty")
+        if len(text) > max_len:
+            raise _bad(f"{what} is {len(text)} characters long; at most {max_len} are allowed")
+        for i, ch in enumerate(text):
+            if ch not in allowed and unicodedata.category(ch) in {"Cc", "Zl", "Zp"}:
+                raise _bad(f"{what} contains the control character U+{ord(ch):04X} at {i + 1}")
+        return text
+
+    return BeforeValidator(check)
+
+
+def _choice(enum: type[_Labelled], what: str) -> BeforeValidator:
+    def check(value: object) -> _Labelled:
+        if isinstance(value, enum):
+            return value
+        if isinstance(value, str):
+            try:
+                return enum(value)
+            except ValueError:
+                pass
+        choices = ", ".join(f"{m.value} ({m.label})" for m in enum)
+        shown = repr(value) if isinstance(value, str) else _type_name(value)
+        raise _bad(f"unknown {what} {shown}; one of: {choices}")
+
+    return BeforeValidator(check)
+
+
+def _received_at(value: object, info: ValidationInfo) -> datetime:
+    if isinstance(value, datetime):
+        moment = value
+    elif isinstance(value, str):
+        try:
+            moment = datetime.fromisoformat(value.strip())
+        except ValueError:
+            raise _bad(
+                f"{value!r} is not an ISO 8601 date and time (e.g. 2026-11-20T09:30:00+08:00)"
+            ) from None
+    else:
+        raise _bad(
+            "must be an ISO 8601 date and time with offset as a string "
+            f"(e.g. 2026-11-20T09:30:00+08:00), not {_type_name(value)}"
+        )
+    if moment.tzinfo is None or moment.utcoffset() is None:
+        raise _bad(
+            f"{moment.isoformat()} has no UTC offset; add one (e.g. {moment.isoformat()}+08:00)"
+        )
+    now = _context(info).get("now")
+    if isinstance(now, datetime) and moment > now:
+        raise _bad(f"{moment.isoformat()} is in the future (now is {now.isoformat()})")
+    return moment
+
+
+def _region(value: object, info: ValidationInfo) -> str:
+    if not isinstance(value, str):
+        raise _bad(f"a division code is a string of 6 digits, not {_type_name(value)}")
+    code = value.strip()
+    received = info.data.get("received_at")
+    on = received.astimezone(_tz(info)).date() if isinstance(received, datetime) else None
+    problem = divisions.problem(code, on=on)
+    if problem is not None:
+        raise _bad(problem)
+    return code
+
+
+def _uscc(value: object) -> str | None:
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise _bad(f"a 统一社会信用代码 is a string of 18 characters, not {_type_name(value)}")
+    code = value.strip().upper()
+    problem = codes.uscc_problem(code)
+    if problem is not None:
+        raise _bad(problem)
+    return code
+
+
+def _id_number(value: object, info: ValidationInfo) -> str | None:
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise _bad(f"an ID number is a string of 18 characters, not {_type_name(value)}")
+    code = value.strip().upper()
+    today = _context(info).get("today")
+    problem = codes.id_number_problem(code, today=today if isinstance(today, date) else date.max)
+    if problem is not None:
+        raise _bad(problem)
+    return code
+
+
+_MOBILE = re.compile(r"1[3-9]\d{9}")
+_LANDLINE = re.compile(r"(0\d{2,3})-?(\d{7,8})(?:-(\d{1,6}))?")
+
+
+def _phone(value: object) -> str:
+    if not isinstance(value, str):
+        raise _bad(f"a phone number is a string, not {_type_name(value)}")
+    compact = re.sub(r"[\s()（）]", "", value)
+    digits = compact.replace("-", "")
+    for prefix in ("+86", "0086"):
+        if digits.startswith(prefix):
+            digits = digits[len(prefix) :]
+    if _MOBILE.fullmatch(digits):
+        return digits
+    match = _LANDLINE.fullmatch(compact)
+    if match:
+        joined = match[1] + match[2]
+        # 010 and 02x have 3-digit area codes and 8-digit numbers; every other area code has 4
+        # digits, so a number typed without its hyphen still splits one way only.
+        area_len = 3 if joined[1] in "12" else 4
+        area, number = joined[:area_len], joined[area_len:]
+        if (area_len == 3 and len(number) == 8) or (area_len == 4 and len(number) in (7, 8)):
+            return f"{area}-{number}" + (f"-{match[3]}" if match[3] else "")
+    raise _bad(
+        "not a mainland mobile number (11 digits from 13…19) or landline number "
+        "(area code from 0, e.g. 0351-1234567)"
+    )
+
+
+_AMOUNT = re.compile(r"([+-]?)(\d+)(?:\.(\d*))?")
+
+
+def _amount(value: object) -> Decimal:
+    if isinstance(value, bool):
+        raise _bad('an amount is a decimal string in yuan such as "12500.50", not a boolean')
+    if isinstance(value, float):
+        raise _bad(
+            f'an amount must be a string such as "{value:.2f}" or a JSON integer, not a '
+            "JSON number with a fraction: binary floating point loses cents"
+        )
+    if isinstance(value, int):
+        amount = Decimal(value)
+    elif isinstance(value, Decimal):
+        if not value.is_finite():
+            raise _bad(f"{value} is not an amount")
+        amount = value
+    elif isinstance(value, str):
+        match = _AMOUNT.fullmatch(value.strip())
+        if match is None:
+            raise _bad(
+                f"{value!r} is not an amount in yuan: digits with at most 2 decimals "
+                '(e.g. "12500.50"), no separators or units'
+            )
+        try:
+            amount = Decimal(value.strip())
+        except InvalidOperation:  # pragma: no cover - the pattern admits only decimals
+            raise _bad(f"{value!r} is not an amount") from None
+    else:
+        raise _bad(
+            f'an amount is a decimal string in yuan such as "12500.50", not {_type_name(value)}'
+        )
+    if amount < 0:
+        raise _bad(f"{amount} is negative; an amount owed is 0 or more")
+    exponent = amount.as_tuple().exponent
+    if isinstance(exponent, int) and exponent < -2 and amount != amount.quantize(Decimal("0.01")):
+        raise _bad(f"{amount} has more than 2 decimal places; 分 (0.01 yuan) is the smallest unit")
+    if amount > MAX_AMOUNT:
+        raise _bad(f"{amount} is above the largest amount accepted ({MAX_AMOUNT})")
+    return amount.quantize(Decimal("0.01"))
+
+
+def _count(what: str) -> BeforeValidator:
+    def check(value: object) -> int:
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise _bad(f"{what} must be a whole number (a JSON integer), not {_type_name(value)}")
+        if value > MAX_WORKERS:
+            raise _bad(f"{value} {what} is more than the largest number accepted ({MAX_WORKERS})")
+        return value
+
+    return BeforeValidator(check)
+
+
+def _workers(value: int) -> int:
+    if value < 1:
+        raise _bad("at least 1 worker must be involved")
+    return value
+
+
+def _migrant_workers(value: int, info: ValidationInfo) -> int:
+    if value < 0:
+        raise _bad("the number of migrant workers cannot be negative")
+    workers = info.data.get("workers")
+    if isinstance(workers, int) and value > workers:
+        raise _bad(f"{value} migrant workers is more than the {workers} workers in total")
+    return value
+
+
+def _migrant_amount(value: Decimal, info: ValidationInfo) -> Decimal:
+    amount = info.data.get("amount")
+    if isinstance(amount, Decimal) and value > amount:
+        raise _bad(f"the migrant workers' {value} yuan is more than the {amount} yuan in total")
+    return value
+
+
+def _flags(value: object) -> object:
+    if not isinstance(value, list | tuple):
+        raise _bad(f"flags must be a list, not {_type_name(value)}")
+    return value
+
+
+def _unique_flags(value: tuple[Flag, ...]) -> tuple[Flag, ...]:
+    return tuple(f for f in Flag if f in value)
+
+
+def _context(info: ValidationInfo) -> dict[str, object]:
+    return info.context if isinstance(info.context, dict) else {}
+
+
+def _tz(info: ValidationInfo) -> ZoneInfo:
+    tz = _context(info).get("tz")
+    return tz if isinstance(tz, ZoneInfo) else SHANGHAI
+
+
+# ---------------------------------------------------------------------------------------------
+# The models.
+
+Ref = Annotated[str, _text("ref", 64)]
+OrgName = Annotated[str, _text("name", 200)]
+PersonName = Annotated[str, _text("name", 50)]
+Summary = Annotated[str, _text("summary", 5000, multiline=True)]
+Money = Annotated[Decimal, BeforeValidator(_amount)]
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class Employer(_Model):
+    name: OrgName
+    uscc: Annotated[str | None, BeforeValidator(_uscc)] = None
+    category: Annotated[EmployerCategory, _choice(EmployerCategory, "employer category")]
+
+
+class Project(_Model):
+    name: OrgName
+    kind: Annotated[ProjectKind, _choice(ProjectKind, "project kind")]
+
+
+class Complainant(_Model):
+    name: PersonName
+    phone: Annotated[str, BeforeValidator(_phone)]
+    id_number: Annotated[str | None, BeforeValidator(_id_number)] = None
+
+    def masked(self) -> dict[str, str | None]:
+        return {
+            "name": mask_name(self.name),
+            "phone": mask_phone(self.phone),
+            "id_number": mask_id_number(self.id_number) if self.id_number else None,
+        }
+
+
+class Complaint(_Model):
+    """One complaint as received. Frozen: a case's later facts live on the case, not here.
+
+    Build it with :func:`parse_complaint` (or :meth:`from_json_dict` to reload a stored one);
+    constructing it directly raises pydantic's error and skips the checks against ``now``.
+    """
+
+    ref: Ref
+    received_at: Annotated[datetime, BeforeValidator(_received_at)]
+    channel: Annotated[Channel, _choice(Channel, "channel")]
+    region: Annotated[str, BeforeValidator(_region)]
+    employer: Employer
+    project: Project | None = None
+    workers: Annotated[StrictInt, _count("workers"), AfterValidator(_workers)]
+    migrant_workers: Annotated[
+        StrictInt, _count("migrant workers"), AfterValidator(_migrant_workers)
+    ]
+    amount: Money
+    migrant_amount: Annotated[Decimal, BeforeValidator(_amount), AfterValidator(_migrant_amount)]
+    complainant: Complainant
+    flags: Annotated[
+        tuple[Annotated[Flag, _choice(Flag, "flag")], ...],
+        BeforeValidator(_flags),
+        AfterValidator(_unique_flags),
+    ] = ()
+    summary: Summary
+
+    @field_serializer("received_at")
+    def _iso(self, value: datetime) -> str:
+        return value.isoformat()
+
+    @field_serializer("amount", "migrant_amount")
+    def _yuan(self, value: Decimal) -> str:
+        return f"{value:.2f}"
+
+    def to_json_dict(self) -> dict[str, Any]:
+        """A JSON-safe dict in the intake shape (amounts as strings, times ISO 8601), with the
+        complainant's personal data in clear: for storage, not for display."""
+        return self.model_dump(mode="json")
+
+    def masked(self) -> dict[str, Any]:
+        """:meth:`to_json_dict` with the complainant's name, phone and ID number masked."""
+        data = self.to_json_dict()
+        data["complainant"] = self.complainant.masked()
+        return data
+
+    @classmethod
+    def from_json_dict(cls, data: Mapping[str, Any], *, tz: ZoneInfo = SHANGHAI) -> Complaint:
+        """Rebuild a stored complaint. Checks every field except those against ``now``."""
+        return _validate(data, {"tz": tz})
+
+
+# ---------------------------------------------------------------------------------------------
+# Parsing.
+
+_FIELDS: dict[str, tuple[str, ...]] = {
+    "": tuple(Complaint.model_fields),
+    "employer": tuple(Employer.model_fields),
+    "project": tuple(Project.model_fields),
+    "complainant": tuple(Complainant.model_fields),
+}
+_PERSONAL = {
+    "complainant.name": mask_name,
+    "complainant.phone": mask_phone,
+    "complainant.id_number": mask_id_number,
+}
+
+
+def parse_complaint(
+    data: Mapping[str, Any], *, now: datetime, today_tz: ZoneInfo = SHANGHAI
+) -> Complaint:
+    """Validate one complaint record received at or before ``now``.
+
+    Raises InvalidIntake naming every problem at once (``field`` a dotted path). ``today_tz``
+    decides which calendar day "today" is for birth dates and division-code validity.
+    """
+    if now.tzinfo is None or now.utcoffset() is None:
+        raise ValueError("now must be timezone-aware")
+    return _validate(data, {"now": now, "today": now.astimezone(today_tz).date(), "tz": today_tz})
+
+
+def _validate(data: object, context: dict[str, object]) -> Complaint:
+    if not isinstance(data, Mapping):
+        raise InvalidIntake(
+            [FieldProblem("<record>", _type_name(data), "a complaint must be a JSON object")]
+        )
+    try:
+        return Complaint.model_validate(dict(data), context=context)
+    except ValidationError as exc:
+        raise InvalidIntake([_translate(e) for e in exc.errors()]) from None
+
+
+def _path(loc: Sequence[int | str]) -> str:
+    path = ""
+    for part in loc:
+        path += f"[{part}]" if isinstance(part, int) else (f".{part}" if path else part)
+    return path
+
+
+def _translate(error: Any) -> FieldProblem:
+    loc: tuple[int | str, ...] = tuple(error["loc"])
+    field = _path(loc)
+    value = error.get("input")
+    kind = error["type"]
+    parent = ".".join(str(p) for p in loc[:-1] if isinstance(p, str))
+    if kind == "zhiqian":
+        problem = str(error["ctx"]["problem"])
+    elif kind == "missing":
+        problem = "is required"
+        value = None
+    elif kind == "extra_forbidden":
+        allowed = ", ".join(_FIELDS.get(parent, ()))
+        problem = f"unknown field {loc[-1]!r}" + (f"; the fields are: {allowed}" if allowed else "")
+    elif kind in {"model_type", "model_attributes_type", "dict_type"}:
+        fields = ", ".join(_FIELDS.get(field, ()))
+        null = " or null" if field == "project" else ""
+        problem = f"must be an object with {fields}{null}, not {_type_name(value)}"
+    elif kind.startswith("int"):
+        problem = f"must be a whole number (a JSON integer), not {_type_name(value)}"
+    else:  # a pydantic check we did not word ourselves; its message is still a sentence
+        problem = str(error["msg"])
+    if field in _PERSONAL and isinstance(value, str):
+        value = _PERSONAL[field](value)
+    elif field in _PERSONAL and value is not None:
+        value = _type_name(value)
+    return FieldProblem(field or "<record>", value, problem)
+
+
+@overload
+def read_records(text: str, *, keep_going: Literal[False] = ...) -> list[dict[str, Any]]: ...
+@overload
+def read_records(
+    text: str, *, keep_going: Literal[True]
+) -> list[dict[str, Any] | InvalidIntake]: ...
+def read_records(
+    text: str, *, keep_going: bool = False
+) -> list[dict[str, Any]] | list[dict[str, Any] | InvalidIntake]:
+    """The records in ``text``: one JSON object, a JSON array of objects, or JSON Lines.
+
+    A syntax error is reported as InvalidIntake on field ``<json>`` with ``line L, column C``.
+    With ``keep_going`` (JSON Lines only makes that possible), a broken line becomes an
+    InvalidIntake in its place and the others are still read: :func:`parse_batch` passes it
+    through, so one bad line does not hold up a whole batch.
+    """
+    stripped = text.strip()
+    if not stripped:
+        raise InvalidIntake([FieldProblem("<json>", "", "no records: the text is empty")])
+    try:
+        whole = json.loads(text)
+    except json.JSONDecodeError as exc:
+        if not _looks_like_json_lines(text, exc):
+            raise InvalidIntake([_syntax_problem(exc, text)]) from None
+        return _read_json_lines(text, keep_going=keep_going)
+    items = whole if isinstance(whole, list) else [whole]
+    problems = [
+        FieldProblem(
+            f"[{i}]" if isinstance(whole, list) else "<json>",
+            _type_name(item),
+            "a record must be a JSON object",
+        )
+        for i, item in enumerate(items)
+        if not isinstance(item, dict)
+    ]
+    if problems:
+        raise InvalidIntake(problems)
+    return list(items)
+
+
+def _looks_like_json_lines(text: str, exc: json.JSONDecodeError) -> bool:
+    if exc.msg == "Extra data":
+        return True
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    return len(lines) > 1 and lines[0].startswith("{") and lines[0].endswith("}")
+
+
+def _read_json_lines(
+    text: str, *, keep_going: bool
+) -> list[dict[str, Any]] | list[dict[str, Any] | InvalidIntake]:
+    records: list[dict[str, Any] | InvalidIntake] = []
+    problems: list[FieldProblem] = []
+    for number, line in enumerate(text.splitlines(), start=1):
+        if not line.strip():
+            continue
+        index = len(records)
+        try:
+            item = json.loads(line)
+        except json.JSONDecodeError as exc:
+            problem = FieldProblem(
+                "<json>",
+                _excerpt(line),
+                f"line {number}, column {exc.colno}: {exc.msg} (JSON Lines record {index})",
+            )
+        else:
+            if isinstance(item, dict):
+                records.append(item)
+                continue
+            problem = FieldProblem(
+                "<json>", _type_name(item), f"line {number}: a record must be a JSON object"
+            )
+        problems.append(problem)
+        records.append(InvalidIntake([problem], record=index))
+    if keep_going:
+        return records
+    if problems:
+        raise InvalidIntake(problems)
+    return [r for r in records if isinstance(r, dict)]
+
+
+def _syntax_problem(exc: json.JSONDecodeError, text: str) -> FieldProblem:
+    line = text.splitlines()[exc.lineno - 1] if text.splitlines() else ""
+    return FieldProblem(
+        "<json>", _excerpt(line), f"line {exc.lineno}, column {exc.colno}: {exc.msg}"
+    )
+
+
+def _excerpt(line: str, limit: int = 80) -> str:
+    return line if len(line) <= limit else line[: limit - 1] + "…"
+
+
+def parse_batch(
+    records: Iterable[Mapping[str, Any] | InvalidIntake],
+    *,
+    now: datetime,
+    today_tz: ZoneInfo = SHANGHAI,
+) -> list[Complaint | InvalidIntake]:
+    """Validate each record on its own: a Complaint, or the InvalidIntake for it with
+    ``record`` set to its index. A ``ref`` repeated within the batch is a problem of the later
+    record. InvalidIntake items (broken JSON lines) pass through with their index."""
+    results: list[Complaint | InvalidIntake] = []
+    seen: dict[str, int] = {}
+    for index, record in enumerate(records):
+        if isinstance(record, InvalidIntake):
+            results.append(InvalidIntake(record.problems, record=index))
+            continue
+        problems: list[FieldProblem] = []
+        complaint: Complaint | None = None
+        try:
+            complaint = parse_complaint(record, now=now, today_tz=today_tz)
+        except InvalidIntake as exc:
+            problems.extend(exc.problems)
+        ref = record.get("ref") if isinstance(record, Mapping) else None
+        if isinstance(ref, str) and ref.strip():
+            first = seen.setdefault(ref.strip(), index)
+            if first != index:
+                problems.insert(
+                    0, FieldProblem("ref", ref, f"the same ref as record {first} of this batch")
+                )
+        if problems:
+            results.append(InvalidIntake(problems, record=index))
+        else:
+            assert complaint is not None
+            results.append(complaint)
+    return results
