@@ -1,0 +1,382 @@
+"""Conditions in rule packs: a small, typed expression language compiled once, when a pack loads.
+
+The language is `rule-engine <https://zerosteiner.github.io/rule-engine/>`_ (5.x). It was chosen
+over cel-python and simpleeval by measurement (``benchmarks/conditions_compare.py``): it is the only
+one of the three that rejects a misspelt name or a type error when the condition is *compiled* —
+the others happily return ``True`` for ``workers >= 30 or amout >= 5`` and only fail, if ever,
+on the one case that reaches the misspelt branch.
+
+What a condition can see (and nothing else — no Python attributes, no built-ins such as ``$now``,
+which would read the wall clock)::
+
+    level            "county" | "city" | "province"   the level now handling the case
+    region           "140302"                          6-digit 行政区划代码 (a string)
+    state            "handling"                        the lifecycle state id
+    channel          "platform" | "12333" | "hotline" | "visit" | "letter" | "transferred"
+    employer_category  "construction" | "manufacturing" | "training" | "other"
+    project_kind     "government" | "ppp" | "soe" | "none"     (also ``project.kind``)
+    workers, migrant_workers, amount, migrant_amount   numbers (exact decimals: money is never float)
+    flags            list of strings, e.g. ``"malicious" in flags``
+    now              datetime in the pack's time zone (``now.year == 2019``, ``now.month == 12``)
+    campaign_start, campaign_end   datetime or null: the pack's effective window;
+                                   discharge the null with ``??`` (``now < (campaign_end ?? now)``)
+    params.NAME      the pack's ``params`` (unknown names are compile errors)
+    breached("clock"), warned("clock"), running("clock"), paused("clock")   clock helpers
+
+Clock helpers read ``ConditionContext.clocks`` (clock id → status). ``running`` is true while the
+clock counts (status ``running`` or ``warned``); the others test one status. Their argument must be
+a quoted clock id; when the compiler is told the pack's clocks, an unknown id is a compile error.
+
+Operators: ``and or not``, ``== != < <= > >=``, ``in``, ``+ - * /``, ``??`` (null coalescing),
+string regex match ``=~``, literals ``"text"``, ``30``, ``[1, 2]``, ``null``, ``true``.
+Identifiers are ASCII (a rule-engine limit): Chinese belongs in labels, not in conditions.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import difflib
+import re
+from collections.abc import Collection, Iterator, Mapping
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any, Final
+from zoneinfo import ZoneInfo
+
+import rule_engine
+from rule_engine import DataType
+from rule_engine import errors as re_errors
+
+from zhiqian.errors import RuleError, RuleProblem
+
+__all__ = [
+    "CLOCK_HELPERS",
+    "CLOCK_STATUSES",
+    "VISIBLE_NAMES",
+    "Condition",
+    "ConditionContext",
+    "ParamValue",
+    "compile_condition",
+]
+
+ParamValue = Decimal | int | str | bool
+
+CLOCK_STATUSES: Final = frozenset(
+    {"running", "paused", "stopped", "breached", "warned", "cancelled"}
+)
+# helper → the statuses for which it is true
+CLOCK_HELPERS: Final[Mapping[str, frozenset[str]]] = {
+    "breached": frozenset({"breached"}),
+    "warned": frozenset({"warned"}),
+    "running": frozenset({"running", "warned"}),
+    "paused": frozenset({"paused"}),
+}
+
+_T = DataType
+_PROJECT = _T.OBJECT("project", attributes={"kind": _T.STRING}, accessor=lambda m, k: m[k])
+_CASE_TYPES: Final[Mapping[str, Any]] = {
+    "level": _T.STRING,
+    "region": _T.STRING,
+    "state": _T.STRING,
+    "channel": _T.STRING,
+    "employer_category": _T.STRING,
+    "project_kind": _T.STRING,
+    "project": _PROJECT,
+    "workers": _T.FLOAT,
+    "migrant_workers": _T.FLOAT,
+    "amount": _T.FLOAT,
+    "migrant_amount": _T.FLOAT,
+    "flags": _T.ARRAY(_T.STRING),
+    "now": _T.DATETIME,
+    "campaign_start": _T.NULLABLE(_T.DATETIME),
+    "campaign_end": _T.NULLABLE(_T.DATETIME),
+}
+VISIBLE_NAMES: Final = (*_CASE_TYPES, "params", *CLOCK_HELPERS)
+_DEFAULT_TZ: Final = ZoneInfo("Asia/Shanghai")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ConditionContext:
+    """What the engine knows about a case when it evaluates a condition (plain values only).
+
+    ``params`` is normally left empty: a condition already holds its pack's params from compile
+    time; entries given here override them (tests, ``rules explain --param``).
+    """
+
+    level: str
+    region: str
+    state: str
+    workers: int | Decimal
+    migrant_workers: int | Decimal
+    amount: int | Decimal
+    migrant_amount: int | Decimal
+    flags: Collection[str] = ()
+    project_kind: str | None = None
+    employer_category: str = "other"
+    channel: str = "platform"
+    now: _dt.datetime
+    campaign_start: _dt.datetime | None = None
+    campaign_end: _dt.datetime | None = None
+    params: Mapping[str, ParamValue] = field(default_factory=dict)
+    clocks: Mapping[str, str] = field(default_factory=dict)
+
+
+def _param_type(value: ParamValue) -> Any:
+    if isinstance(value, bool):
+        return _T.BOOLEAN
+    if isinstance(value, int | Decimal):
+        return _T.FLOAT
+    return _T.STRING
+
+
+def _as_rule_value(value: ParamValue) -> Any:
+    if isinstance(value, bool | str):
+        return value
+    return Decimal(value)
+
+
+class _Context(rule_engine.Context):
+    """Refuses rule-engine's built-ins (``$now``, ``$today``, ``$random``…): they read the wall
+    clock or are not reproducible; conditions get ``now`` from the engine's injected clock."""
+
+    def resolve_type(self, name: str, scope: str | None = None) -> Any:
+        if scope is not None:
+            raise _BuiltinRefused(name)
+        return super().resolve_type(name, scope)
+
+
+class _BuiltinRefused(Exception):
+    def __init__(self, name: str) -> None:
+        self.name = name
+        super().__init__(name)
+
+
+def _children(node: Any) -> Iterator[Any]:
+    names: set[str] = set()
+    for klass in type(node).__mro__:
+        names.update(getattr(klass, "__slots__", ()))
+    names.update(getattr(node, "__dict__", {}))
+    names.discard("context")
+    for name in names:
+        value = getattr(node, name, None)
+        if isinstance(value, rule_engine.ast.ExpressionBase):
+            yield value
+        elif isinstance(value, tuple | list):
+            yield from (v for v in value if isinstance(v, rule_engine.ast.ExpressionBase))
+
+
+def _walk(node: Any) -> Iterator[Any]:
+    yield node
+    for child in _children(node):
+        yield from _walk(child)
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class Condition:
+    """A compiled condition. ``evaluate`` never raises for a well-formed context."""
+
+    text: str
+    where: tuple[str, int | None]
+    names: frozenset[str]  # the visible names it reads
+    clocks: frozenset[str]  # the clock ids it passes to helpers
+    _rule: rule_engine.Rule
+    _params: Mapping[str, Any]
+    _tz: _dt.tzinfo
+
+    def evaluate(self, ctx: ConditionContext) -> bool:
+        return bool(self._rule.evaluate(self._thing(ctx)))
+
+    def _thing(self, ctx: ConditionContext) -> dict[str, Any]:
+        clocks = ctx.clocks
+        params = dict(self._params)
+        params.update((k, _as_rule_value(v)) for k, v in ctx.params.items())
+        kind = ctx.project_kind or "none"
+        return {
+            "level": ctx.level,
+            "region": ctx.region,
+            "state": ctx.state,
+            "channel": ctx.channel,
+            "employer_category": ctx.employer_category,
+            "project_kind": kind,
+            "project": {"kind": kind},
+            "workers": Decimal(ctx.workers),
+            "migrant_workers": Decimal(ctx.migrant_workers),
+            "amount": Decimal(ctx.amount),
+            "migrant_amount": Decimal(ctx.migrant_amount),
+            "flags": tuple(ctx.flags),
+            "now": self._local(ctx.now),
+            "campaign_start": self._local(ctx.campaign_start),
+            "campaign_end": self._local(ctx.campaign_end),
+            "params": params,
+            **{
+                name: (lambda clock, ok=statuses: clocks.get(clock) in ok)
+                for name, statuses in CLOCK_HELPERS.items()
+            },
+        }
+
+    def _local(self, moment: _dt.datetime | None) -> _dt.datetime | None:
+        if moment is None:
+            return None
+        if moment.tzinfo is None:
+            raise ValueError(
+                f"condition {self.text!r}: naive datetime {moment!r} (use aware times)"
+            )
+        return moment.astimezone(self._tz)
+
+    def __str__(self) -> str:
+        return self.text
+
+
+def compile_condition(
+    text: str,
+    *,
+    where: tuple[str, int | None],
+    params: Mapping[str, ParamValue] | None = None,
+    clocks: Collection[str] | None = None,
+    timezone: _dt.tzinfo = _DEFAULT_TZ,
+) -> Condition:
+    """Compile ``text``; raise ``RuleError`` with one ``RuleProblem`` at ``where`` if it is wrong.
+
+    ``params`` are the pack's params (``params.NAME`` is checked against them); ``clocks``, when
+    given, are the pack's clock ids (``breached("x")`` with an unknown ``x`` is an error).
+    ``timezone`` is the pack's: ``now`` and the campaign datetimes are converted to it.
+    """
+    params = dict(params or {})
+    file, line = where
+
+    def fail(message: str) -> RuleError:
+        return RuleError([RuleProblem(file, line, f"condition {text!r}: {message}")])
+
+    if not isinstance(text, str) or not text.strip():
+        raise fail("empty condition")
+    outside = _outside_quotes(text)
+    if not outside.isascii():
+        bad = next(ch for ch in outside if not ch.isascii())
+        raise fail(
+            f"non-ASCII character {bad!r} outside a quoted string: names in conditions are "
+            "ASCII (Chinese belongs in labels and quoted values)"
+        )
+    types: dict[str, Any] = dict(_CASE_TYPES)
+    types["params"] = _T.OBJECT(
+        "params",
+        attributes={k: _param_type(v) for k, v in params.items()},
+        accessor=lambda m, k: m[k],
+    )
+    for helper in CLOCK_HELPERS:
+        types[helper] = _T.FUNCTION(helper, return_type=_T.BOOLEAN, argument_types=(_T.STRING,))
+    context = _Context(type_resolver=types, mapping_attribute_lookup=False, default_timezone="utc")
+    try:
+        rule = rule_engine.Rule(text, context=context)
+    except _BuiltinRefused as exc:
+        raise fail(
+            f"built-in ${exc.name} is not available: conditions read only the case "
+            "(use now, campaign_start, campaign_end)"
+        ) from None
+    except re_errors.SymbolResolutionError as exc:
+        raise fail(_unknown_name(exc.symbol_name)) from None
+    except re_errors.ObjectAttributeError as exc:
+        obj = getattr(exc.object, "name", "?")
+        if obj == "params":
+            known = ", ".join(sorted(params)) or "none"
+            hint = _suggest(exc.attribute_name, params)
+            raise fail(
+                f"unknown param {exc.attribute_name!r}{hint} (this pack's params: {known})"
+            ) from None
+        raise fail(f"{obj} has no attribute {exc.attribute_name!r}") from None
+    except re_errors.AttributeResolutionError as exc:
+        raise fail(f"unknown attribute {exc.attribute_name!r}") from None
+    except re_errors.FunctionCallError as exc:
+        raise fail(f"{exc.message} in a helper call: helpers take one quoted clock id") from None
+    except re_errors.RuleSyntaxError as exc:
+        raise fail(_syntax_message(text, exc)) from None
+    except re_errors.EngineError as exc:
+        raise fail(_type_message(exc.message)) from None
+
+    names: set[str] = set()
+    used_clocks: set[str] = set()
+    for node in _walk(rule.statement.expression):
+        if isinstance(node, rule_engine.ast.SymbolExpression):
+            names.add(node.name)
+        if isinstance(node, rule_engine.ast.ComparisonExpression) and node.type in ("eq", "ne"):
+            left, right = node.left.result_type, node.right.result_type
+            scalars = (_T.STRING, _T.FLOAT, _T.BOOLEAN, _T.DATETIME)
+            if left in scalars and right in scalars and left != right:
+                raise fail(
+                    f"type error: {_describe(node.left)} ({_type_name(left)}) is compared with "
+                    f"{_describe(node.right)} ({_type_name(right)}); they can never be equal"
+                )
+        if isinstance(node, rule_engine.ast.FunctionCallExpression):
+            fn = node.function
+            fname = fn.name if isinstance(fn, rule_engine.ast.SymbolExpression) else "?"
+            args = node.arguments
+            if len(args) != 1 or not isinstance(args[0], rule_engine.ast.StringExpression):
+                raise fail(f'{fname}() takes one quoted clock id, e.g. {fname}("investigation")')
+            clock = args[0].value
+            if clocks is not None and clock not in clocks:
+                hint = _suggest(clock, clocks)
+                known = ", ".join(sorted(clocks)) or "none"
+                raise fail(f"unknown clock {clock!r}{hint} in {fname}() (clocks: {known})")
+            used_clocks.add(clock)
+    result = rule.statement.expression.result_type
+    if result not in (_T.BOOLEAN, _T.UNDEFINED):
+        raise fail(f"a condition must be true or false, this one gives a {_type_name(result)}")
+    return Condition(
+        text=text,
+        where=where,
+        names=frozenset(names),
+        clocks=frozenset(used_clocks),
+        _rule=rule,
+        _params={k: _as_rule_value(v) for k, v in params.items()},
+        _tz=timezone,
+    )
+
+
+def _describe(node: Any) -> str:
+    if isinstance(node, rule_engine.ast.SymbolExpression):
+        return str(node.name)
+    if isinstance(node, rule_engine.ast.StringExpression):
+        return repr(node.value)
+    if isinstance(node, rule_engine.ast.LiteralExpressionBase):
+        return str(node.value)
+    return "an expression"
+
+
+def _type_name(data_type: Any) -> str:
+    names = {"FLOAT": "number", "STRING": "text", "BOOLEAN": "true/false", "DATETIME": "datetime"}
+    name = str(getattr(data_type, "name", data_type))
+    return names.get(name, name.lower())
+
+
+def _outside_quotes(text: str) -> str:
+    return re.sub(r'"[^"]*"|\'[^\']*\'', "", text)
+
+
+def _suggest(word: str, choices: Collection[str]) -> str:
+    close = difflib.get_close_matches(word, list(choices), n=1)
+    return f" (did you mean {close[0]!r}?)" if close else ""
+
+
+def _unknown_name(name: str) -> str:
+    return (
+        f"unknown name {name!r}{_suggest(name, VISIBLE_NAMES)}; conditions can read: "
+        + ", ".join(VISIBLE_NAMES)
+    )
+
+
+def _syntax_message(text: str, exc: re_errors.RuleSyntaxError) -> str:
+    token = exc.token
+    if token is None:
+        return "syntax error: the expression ends too early"
+    pos = getattr(token, "lexpos", None)
+    value = getattr(token, "value", "?")
+    if pos is None:
+        return f"syntax error near {value!r}"
+    return f"syntax error at column {pos + 1} near {value!r}"
+
+
+def _type_message(message: str) -> str:
+    if message.startswith("data type mismatch"):
+        detail = message[len("data type mismatch") :].strip(" ()")
+        base = "type error: the operands do not fit (text compared or combined with a number?)"
+        return f"{base}: {detail}" if detail else base
+    return message
