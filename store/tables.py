@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import registry
 from sqlmodel import Field, SQLModel
 
-__all__ = ["METADATA", "CaseRow", "EventRow", "ZqModel"]
+__all__ = ["METADATA", "CaseRow", "ClockRow", "EventRow", "TimerRow", "ZqModel"]
 
 METADATA = sa.MetaData(
     naming_convention={
@@ -124,3 +124,60 @@ class EventRow(ZqModel, table=True):
     payload: dict[str, Any] = Field(default_factory=dict, sa_type=sa.JSON)
     prev_hash: str = Field(max_length=64)
     hash: str = Field(max_length=64)
+
+
+class ClockRow(ZqModel, table=True):
+    """One SLA clock of a case: where it stands and its stored deadline (recomputed, not derived
+    on read, so the sweep and the overdue listing are plain indexed queries)."""
+
+    __tablename__ = "zq_clocks"
+    __table_args__ = (sa.UniqueConstraint("case_id", "clock_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    case_id: int = Field(foreign_key="zq_cases.id", index=True)
+    clock_id: str = Field(max_length=64)
+    cycle: int = 1  # a reset starts a new cycle; timers and notices are keyed by it
+    status: str = Field(max_length=16)  # running | paused | stopped | cancelled (+ warned/breached)
+    started_at: datetime
+    deadline_at: datetime | None = Field(default=None, index=True)
+    assumed: bool = False  # the deadline rests on calendar data assumed past the official years
+    paused_since: datetime | None = None
+    pauses: list[Any] = Field(default_factory=list, sa_type=sa.JSON)
+    extensions: list[Any] = Field(default_factory=list, sa_type=sa.JSON)
+    limit_override: str | None = Field(default=None, max_length=64)  # e.g. an order's due date
+    warned: int = 0  # how many warnings have fired this cycle
+    breached_at: datetime | None = None
+    ended_at: datetime | None = None
+    trace: dict[str, Any] = Field(default_factory=dict, sa_type=sa.JSON)
+    pack_version: str = Field(max_length=32)
+    updated_at: datetime
+
+
+class TimerRow(ZqModel, table=True):
+    """A due moment (a warning, a breach, a follow-up). The sweep claims due, unfired rows; the
+    unique key makes re-arming idempotent and a second firing impossible."""
+
+    __tablename__ = "zq_timers"
+    __table_args__ = (
+        sa.UniqueConstraint("case_id", "clock_id", "cycle", "kind", "seq"),
+        # The sweep's only query: unfired timers by due time. Partial, so fired history costs
+        # nothing and the sweep's cost follows what is due, not how many cases exist.
+        sa.Index(
+            "ix_zq_timers_due_unfired",
+            "due_at",
+            postgresql_where=sa.text("fired_at IS NULL"),
+            sqlite_where=sa.text("fired_at IS NULL"),
+        ),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    case_id: int = Field(foreign_key="zq_cases.id", index=True)
+    clock_id: str = Field(max_length=64)
+    cycle: int
+    kind: str = Field(max_length=16)  # warn | breach | followup
+    seq: int = 0  # which warning (0 for breach)
+    due_at: datetime
+    fired_at: datetime | None = None
+    claimed_by: str | None = Field(default=None, max_length=64)
+    claimed_until: datetime | None = None
+    attempts: int = 0
