@@ -158,10 +158,11 @@ def mask_name(name: str) -> str:
 
 
 def mask_phone(phone: str) -> str:
-    """13812345678 → 138****5678; 0351-1234567 → 0351-***4567 (the area code stays)."""
+    """13812345678 → 138****5678; 0351-1234567 → 0351-***4567 (area code and extension stay)."""
     if "-" in phone:
-        area, _, rest = phone.partition("-")
-        return f"{area}-{'*' * max(len(rest) - 4, 0)}{rest[-4:]}"
+        area, number, *extension = phone.split("-")
+        masked = "*" * max(len(number) - 4, 0) + number[-4:]
+        return "-".join([area, masked, *extension])
     if len(phone) >= 8:
         return phone[:3] + "*" * (len(phone) - 7) + phone[-4:]
     return "*" * len(phone)
