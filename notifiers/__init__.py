@@ -1,0 +1,105 @@
+"""Notice delivery: the ``Notifier`` protocol, the built-in channels, the registry and the
+notice documents.
+
+Pure of the database: the outbox and the delivery worker (retry with back-off, dead letters) live
+in the store and the engine and drive these pieces::
+
+    renderer = NoticeRenderer(override_folder)          # once per deployment
+    notifier = load_notifier("smtp", host=..., port=25, sender="zq@rsj.example.gov.cn")
+    result = notifier.send(notice, renderer.render(notice))
+    if result.ok: mark sent  elif result.retryable: back off  else: dead-letter
+
+Channel outcomes in short (details in each class):
+
+==========  ======================================  ==========================================
+channel     retryable failure                       permanent failure
+==========  ======================================  ==========================================
+log         —                                       —
+file        OS errors other than below              permission, read-only, not a folder
+smtp        SMTP 4xx, refused/dropped, timeout      SMTP 5xx, unusable address
+webhook     408, 429, 5xx, refused/dropped, timeout other 4xx, 3xx, untrusted certificate
+apprise     any failure without a 4xx status        logged 4xx status, unusable notice address
+memory      as told by ``fail_next``                as told by ``fail_next``
+==========  ======================================  ==========================================
+
+Configuration errors (a secret's environment variable not set, credentials rejected, an
+unparseable channel URL) raise ``zhiqian.errors.NotifierError`` with ``retryable=False``.
+"""
+
+from __future__ import annotations
+
+from zhiqian.notifiers._apprise import AppriseNotifier as AppriseNotifier
+from zhiqian.notifiers._file import FileNotifier as FileNotifier
+from zhiqian.notifiers._log import LogNotifier as LogNotifier
+from zhiqian.notifiers._memory import MemoryNotifier as MemoryNotifier
+from zhiqian.notifiers._memory import SentNotice as SentNotice
+from zhiqian.notifiers._registry import BUILTIN_NOTIFIERS as BUILTIN_NOTIFIERS
+from zhiqian.notifiers._registry import ENTRY_POINT_GROUP as ENTRY_POINT_GROUP
+from zhiqian.notifiers._registry import load_notifier as load_notifier
+from zhiqian.notifiers._registry import notifier_registry as notifier_registry
+from zhiqian.notifiers._smtp import SmtpNotifier as SmtpNotifier
+from zhiqian.notifiers._templates import OPTIONAL_CONTEXT as OPTIONAL_CONTEXT
+from zhiqian.notifiers._templates import PERSONAL_DATA_TEMPLATES as PERSONAL_DATA_TEMPLATES
+from zhiqian.notifiers._templates import PROVIDED_CONTEXT as PROVIDED_CONTEXT
+from zhiqian.notifiers._templates import REFERRAL_ENCLOSURES as REFERRAL_ENCLOSURES
+from zhiqian.notifiers._templates import REQUIRED_CONTEXT as REQUIRED_CONTEXT
+from zhiqian.notifiers._templates import TEMPLATE_DIR as TEMPLATE_DIR
+from zhiqian.notifiers._templates import TEMPLATE_FILES as TEMPLATE_FILES
+from zhiqian.notifiers._templates import NoticeRenderer as NoticeRenderer
+from zhiqian.notifiers._templates import mask_id_number as mask_id_number
+from zhiqian.notifiers._templates import mask_name as mask_name
+from zhiqian.notifiers._templates import mask_phone as mask_phone
+from zhiqian.notifiers._templates import render_notice as render_notice
+from zhiqian.notifiers._types import TEMPLATES as TEMPLATES
+from zhiqian.notifiers._types import DeliveryResult as DeliveryResult
+from zhiqian.notifiers._types import Notice as Notice
+from zhiqian.notifiers._types import Notifier as Notifier
+from zhiqian.notifiers._types import RenderedNotice as RenderedNotice
+from zhiqian.notifiers._types import TemplateName as TemplateName
+from zhiqian.notifiers._types import header_safe_key as header_safe_key
+from zhiqian.notifiers._types import key_digest as key_digest
+from zhiqian.notifiers._types import make_idempotency_key as make_idempotency_key
+from zhiqian.notifiers._webhook import SIGNATURE_HEADER as SIGNATURE_HEADER
+from zhiqian.notifiers._webhook import TIMESTAMP_HEADER as TIMESTAMP_HEADER
+from zhiqian.notifiers._webhook import WebhookNotifier as WebhookNotifier
+from zhiqian.notifiers._webhook import sign_webhook_body as sign_webhook_body
+from zhiqian.notifiers._webhook import verify_webhook_signature as verify_webhook_signature
+
+__all__ = [
+    "BUILTIN_NOTIFIERS",
+    "ENTRY_POINT_GROUP",
+    "OPTIONAL_CONTEXT",
+    "PERSONAL_DATA_TEMPLATES",
+    "PROVIDED_CONTEXT",
+    "REFERRAL_ENCLOSURES",
+    "REQUIRED_CONTEXT",
+    "SIGNATURE_HEADER",
+    "TEMPLATES",
+    "TEMPLATE_DIR",
+    "TEMPLATE_FILES",
+    "TIMESTAMP_HEADER",
+    "AppriseNotifier",
+    "DeliveryResult",
+    "FileNotifier",
+    "LogNotifier",
+    "MemoryNotifier",
+    "Notice",
+    "NoticeRenderer",
+    "Notifier",
+    "RenderedNotice",
+    "SentNotice",
+    "SmtpNotifier",
+    "TemplateName",
+    "WebhookNotifier",
+    "header_safe_key",
+    "key_digest",
+    "load_notifier",
+    "make_idempotency_key",
+    "mask_id_number",
+    "mask_name",
+    "mask_phone",
+    "notifier_registry",
+    "render_notice",
+    "sign_webhook_body",
+    "verify_webhook_signature",
+]

@@ -1,0 +1,451 @@
+"""Notice documents: jinja2 templates in a sandbox, with strict undefined.
+
+Each notice template is up to three files in ``notifiers/templates/`` (or a deployment's override
+folder, which wins file by file):
+
+============  =========================  ==========================================
+template      files (``<stem>.*.j2``)    what it is
+============  =========================  ==========================================
+超期预警      ``overdue_warning``        a clock is near or past its deadline
+督办通知      ``supervision_notice``     挂牌督办: the case is supervised from above
+提级办理通知书 ``escalation_notice``      the case moves up a level (county → city)
+移送函        ``police_referral``        referral to 公安 under 国务院令第310号
+每日台账摘要  ``daily_digest``           one recipient's daily list of running cases
+============  =========================  ==========================================
+
+``<stem>.txt.j2`` is the text (required), ``<stem>.subject.j2`` the subject line (one line;
+``Notice.subject`` wins when set), ``<stem>.html.j2`` an optional HTML twin. Only ``.html.j2``
+files are autoescaped. Templates run in jinja2's immutable sandbox: no attribute starting with
+``_``, no mutation of the context, no access to Python internals.
+
+Context values are JSON-safe: dates as ISO strings (``date_cn`` formats them), amounts as decimal
+strings (``yuan``), counts as ints. ``REQUIRED_CONTEXT`` lists what each template needs,
+``OPTIONAL_CONTEXT`` what it uses when present; ``PROVIDED_CONTEXT`` (``case_ref``, ``notice``) comes
+from the ``Notice`` itself. Personal data of the complainant appear in full
+only in 移送函 (the police need them); other templates print them, if at all, through the
+``mask_*`` filters.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import unicodedata
+from collections.abc import Mapping
+from datetime import date, datetime
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import Any, Final
+
+import jinja2
+from jinja2.exceptions import SecurityError
+from jinja2.sandbox import ImmutableSandboxedEnvironment
+
+from zhiqian.errors import NotifierError
+from zhiqian.notifiers._types import TEMPLATES, Notice, RenderedNotice, TemplateName
+
+__all__ = [
+    "OPTIONAL_CONTEXT",
+    "PERSONAL_DATA_TEMPLATES",
+    "PROVIDED_CONTEXT",
+    "REFERRAL_ENCLOSURES",
+    "REQUIRED_CONTEXT",
+    "TEMPLATE_DIR",
+    "TEMPLATE_FILES",
+    "NoticeRenderer",
+    "mask_id_number",
+    "mask_name",
+    "mask_phone",
+    "render_notice",
+]
+
+TEMPLATE_DIR: Final = Path(__file__).resolve().parent / "templates"
+
+TEMPLATE_FILES: Final[Mapping[TemplateName, str]] = {
+    "超期预警": "overdue_warning",
+    "督办通知": "supervision_notice",
+    "提级办理通知书": "escalation_notice",
+    "移送函": "police_referral",
+    "每日台账摘要": "daily_digest",
+}
+
+# What the engine must put into Notice.context for each template. A missing or null one is an
+# error naming the template and the variables, raised before anything is rendered.
+REQUIRED_CONTEXT: Final[Mapping[TemplateName, frozenset[str]]] = {
+    "超期预警": frozenset(
+        {
+            "office_name",  # 发文机关 (the unit that warns)
+            "employer_name",
+            "clock_label",  # e.g. 调查处理时限
+            "deadline",  # ISO date (or datetime) the clock runs out
+            "days_left",  # int: >0 remaining, 0 due today, <0 overdue by -days_left
+            "basis",  # legal basis of the limit, e.g. 《劳动保障监察条例》第十七条
+            "issued_on",  # ISO date of the notice
+        }
+    ),
+    "督办通知": frozenset(
+        {
+            "supervising_office",  # 督办单位 (the issuer, a level above)
+            "supervised_office",  # 承办单位 (the addressee)
+            "employer_name",
+            "workers_involved",  # int
+            "amount_owed",  # decimal string, yuan
+            "reason",  # 督办事由, one sentence without the final 。
+            "basis",
+            "report_due",  # ISO date: progress report due
+            "issued_on",
+        }
+    ),
+    "提级办理通知书": frozenset(
+        {
+            "office_name",  # issuer: the upper level that takes the case
+            "employer_name",
+            "from_division_name",  # e.g. 太原市迎泽区
+            "to_division_name",  # e.g. 太原市
+            "reason",  # why the case goes up, one sentence without the final 。
+            "rule_id",  # the pack rule that decided it
+            "basis",
+            "issued_on",
+        }
+    ),
+    "移送函": frozenset(
+        {
+            "office_name",  # 移送机关
+            "document_no",  # 文号
+            "police_office",  # 接收的公安机关
+            "employer_name",
+            "employer_uscc",  # 统一社会信用代码
+            "workers_involved",
+            "migrant_workers",
+            "amount_owed",
+            "order_doc_type",  # 限期整改指令书 / 行政处理决定书
+            "order_no",
+            "order_served_on",  # ISO date the 责令支付 order was served (or posted)
+            "order_service_method",  # 直接送达 / 留置送达 / 张贴送达 …
+            "order_due_date",  # ISO date payment was due under the order
+            "amount_unpaid",  # decimal string: still unpaid after the due date
+            "approved_on",  # ISO date the head approved the referral (310号令 Art. 5)
+            "complainant_name",
+            "complainant_phone",
+            "issued_on",
+        }
+    ),
+    "每日台账摘要": frozenset(
+        {
+            "recipient_name",
+            "digest_date",  # ISO date
+            "cases",  # list of {case_ref, employer_name, clock_label, deadline, days_left,
+            #            day_unit?, handler_name?}
+        }
+    ),
+}
+
+# Used when present (with a sensible default or the line left out when absent).
+OPTIONAL_CONTEXT: Final[Mapping[TemplateName, frozenset[str]]] = {
+    "超期预警": frozenset({"day_unit", "handler_name", "division_name", "rule_id"}),
+    "督办通知": frozenset(
+        {
+            "document_no",
+            "project_name",
+            "leader_name",  # 包案领导
+            "complainant_name",  # printed masked
+            "complainant_phone",  # printed masked
+        }
+    ),
+    "提级办理通知书": frozenset(
+        {
+            "document_no",
+            "from_office_name",  # addressee; default <from_division_name>人力资源和社会保障局
+            "from_division_code",
+            "to_division_code",
+            "workers_involved",
+            "amount_owed",
+            "handover_due",  # ISO date the files must be handed over
+        }
+    ),
+    "移送函": frozenset(
+        {
+            "legal_rep_name",  # 法定代表人
+            "employer_address",
+            "project_name",
+            "arrears_period",  # e.g. 2025年3月至2025年12月
+            "facts",  # 案情简述 (free text)
+            "complainant_id_number",
+            "enclosures",  # list of strings; default REFERRAL_ENCLOSURES
+            "contact_name",
+            "contact_phone",
+        }
+    ),
+    "每日台账摘要": frozenset({"office_name"}),
+}
+
+# Filled from the Notice itself; a context value of the same name is overwritten.
+PROVIDED_CONTEXT: Final[frozenset[str]] = frozenset({"case_ref", "notice"})
+
+PERSONAL_DATA_TEMPLATES: Final[frozenset[TemplateName]] = frozenset({"移送函"})
+
+# 国务院令第310号 Art. 6 (二)–(五) — the 移送书 itself is (一) — plus the 责令支付 order and the
+# proof that it was served or posted, which 法释〔2013〕3号 Art. 4 makes part of the offence.
+REFERRAL_ENCLOSURES: Final[tuple[str, ...]] = (
+    "涉嫌犯罪案件情况的调查报告",
+    "涉案物品清单",
+    "有关检验报告或者鉴定结论",
+    "责令支付劳动报酬的限期整改指令书或者行政处理决定书（复印件）",
+    "上述文书的送达回证，或者张贴送达的照片、录像等证明材料",
+    "劳动者名单及被拖欠劳动报酬的计算依据、证据材料",
+    "其他有关涉嫌犯罪的材料",
+)
+
+
+# --- masking and formatting ------------------------------------------------------------------
+
+
+def _mask_keep(value: str, head: int, tail: int) -> str:
+    """Mask the alphanumeric characters of ``value`` except the first ``head`` and last ``tail``;
+    separators (spaces, dashes) stay where they are."""
+    positions = [i for i, ch in enumerate(value) if ch.isalnum()]
+    if len(positions) <= head + tail:
+        keep = set(positions[-1:]) if len(positions) > 1 else set()
+    else:
+        keep = set(positions[:head]) | set(positions[len(positions) - tail :])
+    masked = set(positions) - keep
+    return "".join("*" if i in masked else ch for i, ch in enumerate(value))
+
+
+def mask_phone(value: object) -> str:
+    """``13812345678`` → ``138****5678``; short numbers keep only the last digit."""
+    return _mask_keep(str(value), 3, 4)
+
+
+def mask_id_number(value: object) -> str:
+    """``110101199003071234`` → ``110***********1234``."""
+    return _mask_keep(str(value), 3, 4)
+
+
+def mask_name(value: object) -> str:
+    """``张三`` → ``张*``, ``欧阳娜娜`` → ``欧***``; one character → ``*``."""
+    text = str(value).strip()
+    if len(text) <= 1:
+        return "*" * len(text)
+    return text[0] + "*" * (len(text) - 1)
+
+
+def _date_cn(value: object) -> str:
+    """An ISO date or datetime (string or object) as ``2026年3月2日``."""
+    if isinstance(value, datetime):
+        day: date = value.date()
+    elif isinstance(value, date):
+        day = value
+    elif isinstance(value, str):
+        try:
+            day = (
+                datetime.fromisoformat(value).date() if "T" in value else date.fromisoformat(value)
+            )
+        except ValueError:
+            raise ValueError(f"date_cn: {value!r} is not an ISO date") from None
+    else:
+        raise ValueError(f"date_cn: {value!r} is not an ISO date")
+    return f"{day.year}年{day.month}月{day.day}日"
+
+
+def _yuan(value: object) -> str:
+    """A decimal amount (string or int; never float) as ``12,345.00``."""
+    if isinstance(value, float | bool):
+        raise ValueError(f"yuan: amounts must be decimal strings or ints, got {value!r}")
+    try:
+        amount = Decimal(str(value))
+    except InvalidOperation:
+        raise ValueError(f"yuan: {value!r} is not a decimal amount") from None
+    if not amount.is_finite():
+        raise ValueError(f"yuan: {value!r} is not a finite amount")
+    return f"{amount.quantize(Decimal('0.01')):,}"
+
+
+_UNITS: Final = {"工作日": "个工作日", "日": "日", "自然日": "日", "小时": "小时"}
+
+
+def _span(value: object, unit: str = "工作日") -> str:
+    """``3, '工作日'`` → ``3个工作日``; ``3, '日'`` → ``3日``."""
+    if unit not in _UNITS:
+        raise ValueError(f"span: unknown unit {unit!r}; known: {', '.join(_UNITS)}")
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise ValueError(f"span: {value!r} is not a whole number")
+    return f"{value}{_UNITS[unit]}"
+
+
+def _width(text: str) -> int:
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+
+
+def _pad(value: object, width: int) -> str:
+    """Pad (or cut, with …) to a display width, counting CJK characters as two columns."""
+    text = str(value)
+    if _width(text) > width:
+        out = ""
+        for ch in text:
+            if _width(out + ch) > width - 1:
+                break
+            out += ch
+        text = out + "…"
+    return text + " " * (width - _width(text))
+
+
+# --- the environment ---------------------------------------------------------------------------
+
+
+def _build_environment(override_folder: Path | None) -> ImmutableSandboxedEnvironment:
+    loaders: list[jinja2.BaseLoader] = []
+    if override_folder is not None:
+        loaders.append(jinja2.FileSystemLoader(str(override_folder), encoding="utf-8"))
+    loaders.append(jinja2.FileSystemLoader(str(TEMPLATE_DIR), encoding="utf-8"))
+    env = ImmutableSandboxedEnvironment(
+        loader=jinja2.ChoiceLoader(loaders),
+        undefined=jinja2.StrictUndefined,
+        autoescape=jinja2.select_autoescape(
+            enabled_extensions=("html.j2",),
+            disabled_extensions=(),
+            default_for_string=False,
+            default=False,
+        ),
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+        auto_reload=False,
+    )
+    env.filters.update(
+        {
+            "mask_phone": mask_phone,
+            "mask_id": mask_id_number,
+            "mask_name": mask_name,
+            "date_cn": _date_cn,
+            "yuan": _yuan,
+            "span": _span,
+            "pad": _pad,
+        }
+    )
+    env.globals["default_enclosures"] = list(REFERRAL_ENCLOSURES)
+    return env
+
+
+class NoticeRenderer:
+    """Renders notices from the shipped templates, or from ``override_folder`` where it has a file.
+
+    Build one per deployment and share it: templates are compiled once and cached; rendering is
+    thread-safe.
+    """
+
+    def __init__(self, override_folder: str | os.PathLike[str] | None = None) -> None:
+        folder = Path(override_folder) if override_folder is not None else None
+        if folder is not None and not folder.is_dir():
+            raise NotifierError(
+                f"notice template override folder {str(folder)!r} does not exist or is not a folder",
+                retryable=False,
+            )
+        self.override_folder = folder
+        self._env = _build_environment(folder)
+
+    def check(self) -> None:
+        """Compile every template now (shipped and overridden); raise one error listing all problems.
+
+        Call it at start-up so that a broken override fails the deployment, not the first notice.
+        """
+        problems: list[str] = []
+        for template, stem in TEMPLATE_FILES.items():
+            for kind in ("txt", "subject", "html"):
+                name = f"{stem}.{kind}.j2"
+                try:
+                    self._env.get_template(name)
+                except jinja2.TemplateNotFound:
+                    if kind != "html":
+                        problems.append(f"{template} ({name}): file not found")
+                except jinja2.TemplateSyntaxError as exc:
+                    problems.append(
+                        f"{template} ({exc.filename or name}:{exc.lineno}): {exc.message}"
+                    )
+        if problems:
+            raise NotifierError(
+                "notice templates are broken: " + "; ".join(problems), retryable=False
+            )
+
+    def render(self, notice: Notice) -> RenderedNotice:
+        """The notice's document. Raises ``NotifierError(retryable=False)`` naming the template and
+        the variable when the context lacks what the template needs or a template misbehaves."""
+        template: TemplateName = notice.template
+        stem = TEMPLATE_FILES[template]
+        context = dict(notice.context)
+        missing = sorted(name for name in REQUIRED_CONTEXT[template] if context.get(name) is None)
+        if missing:
+            raise NotifierError(
+                f"notice template {template!r} ({stem}.txt.j2): context lacks required "
+                f"variable(s) {', '.join(missing)} (notice {notice.idempotency_key})",
+                retryable=False,
+            )
+        # The notice's own identity is always available to templates (PROVIDED_CONTEXT).
+        context["case_ref"] = notice.case_ref
+        context["notice"] = {
+            "id": notice.id,
+            "case_ref": notice.case_ref,
+            "template": notice.template,
+            "recipient": notice.recipient,
+            "created_at": notice.created_at.isoformat(),
+        }
+        text = self._render_file(template, f"{stem}.txt.j2", context, required=True)
+        assert text is not None
+        if notice.subject.strip():
+            subject = notice.subject
+        else:
+            subject = (
+                self._render_file(template, f"{stem}.subject.j2", context, required=True) or ""
+            )
+        subject = " ".join(subject.split())
+        html = self._render_file(template, f"{stem}.html.j2", context, required=False)
+        return RenderedNotice(subject=subject, text=text, html=html)
+
+    def _render_file(
+        self, template: TemplateName, name: str, context: dict[str, Any], *, required: bool
+    ) -> str | None:
+        where = f"notice template {template!r} ({name})"
+        try:
+            compiled = self._env.get_template(name)
+        except jinja2.TemplateNotFound:
+            if required:
+                raise NotifierError(f"{where}: file not found", retryable=False) from None
+            return None
+        except jinja2.TemplateSyntaxError as exc:
+            raise NotifierError(
+                f"{where}: syntax error at line {exc.lineno}: {exc.message}", retryable=False
+            ) from exc
+        try:
+            return compiled.render(context)
+        except SecurityError as exc:
+            raise NotifierError(
+                f"{where}: unsafe operation refused: {exc}", retryable=False
+            ) from exc
+        except jinja2.UndefinedError as exc:
+            raise NotifierError(
+                f"{where}: {exc.message} — the notice context must supply it", retryable=False
+            ) from exc
+        except jinja2.TemplateError as exc:
+            raise NotifierError(f"{where}: {exc}", retryable=False) from exc
+        except (ValueError, TypeError, ArithmeticError) as exc:
+            # A filter refused a value (a bad date, a float amount): name it with the template.
+            raise NotifierError(f"{where}: {exc}", retryable=False) from exc
+
+
+_renderers: dict[Path | None, NoticeRenderer] = {}
+_renderers_lock = threading.Lock()
+
+
+def render_notice(
+    notice: Notice, *, override_folder: str | os.PathLike[str] | None = None
+) -> RenderedNotice:
+    """Render ``notice`` with a shared renderer for ``override_folder`` (or the shipped templates)."""
+    key = Path(override_folder).resolve() if override_folder is not None else None
+    with _renderers_lock:
+        renderer = _renderers.get(key)
+        if renderer is None:
+            renderer = _renderers[key] = NoticeRenderer(key)
+    return renderer.render(notice)
+
+
+assert set(TEMPLATE_FILES) == set(TEMPLATES) == set(REQUIRED_CONTEXT) == set(OPTIONAL_CONTEXT)
