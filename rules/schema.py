@@ -7,14 +7,65 @@ escalations, routing) is evaluated by the engine and the daemon.
 from __future__ import annotations
 
 import re
+from datetime import date, time
+from decimal import Decimal
+from enum import StrEnum
+from typing import Annotated, Final, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    PlainSerializer,
+    PlainValidator,
+    PrivateAttr,
+    StringConstraints,
+    field_validator,
+    model_validator,
+)
+
+from zhiqian.rules.conditions import Condition
+from zhiqian.rules.limits import Limit, parse_limit
 
 __all__ = [
+    "ACTIONS",
+    "CHANNELS",
+    "INTERNAL_EVENTS",
     "PREVIOUS_STATE",
+    "RECEIVED",
+    "TEMPLATES",
+    "ActionEventSpec",
+    "ActionSpec",
+    "AssignLeaderAction",
+    "BlacklistCandidateAction",
+    "CalendarSpec",
+    "ClockSpec",
+    "DigestSpec",
+    "EffectiveSpec",
+    "EscalationSpec",
     "EventSpec",
+    "ExtensionSpec",
     "LifecycleSpec",
+    "LimitField",
+    "NotifyAction",
+    "PackSpec",
+    "ParamSpec",
+    "PauseTrigger",
+    "QuietHours",
+    "RaiseLevelAction",
+    "RecommendAction",
+    "ReferPoliceAction",
+    "ReportSpec",
+    "RequireReportAction",
+    "RoleSpec",
+    "RoutingSpec",
     "StateSpec",
+    "Status",
+    "SuperviseAction",
+    "Trigger",
+    "WarnSpec",
 ]
 
 # ``to: $previous`` — the state the case was in before it entered the source state
@@ -51,8 +102,14 @@ class EventSpec(_Strict):
     source: tuple[str, ...] = Field(alias="from", min_length=1)
     to: str
     guard: str | None = None  # a condition expression; the event is refused when it is false
+    _guard: Condition | None = PrivateAttr(default=None)
 
     _id = field_validator("id")(_check_ident)
+
+    @property
+    def guard_condition(self) -> Condition | None:
+        """The compiled ``guard`` (set by the loader), or None when the event has no guard."""
+        return self._guard
 
     @field_validator("source", mode="before")
     @classmethod
@@ -78,3 +135,431 @@ class LifecycleSpec(_Strict):
     @property
     def final_states(self) -> frozenset[str]:
         return frozenset(s.id for s in self.states if s.final)
+
+
+# ---------------------------------------------------------------------------------------------
+# Everything below extends the lifecycle schema to a whole rule pack.
+# ---------------------------------------------------------------------------------------------
+
+
+class Status(StrEnum):
+    """How sure we are of a rule's basis (LAW.md tiers)."""
+
+    V = "V"  # read in a full official text
+    S = "S"  # quoted on a government or news page: ship as law, flagged
+    L = "L"  # a local rule (city / province notice)
+    CONV = "CONV"  # a convention or practice: a configurable default
+    UNVERIFIED = "UNVERIFIED"  # placeholder: loads with a warning
+
+
+# pseudo-event: the complaint was received (intake); starts the intake clocks
+RECEIVED = "received"
+# things the engine does or records outside the lifecycle; usable in ``on_event`` like events
+INTERNAL_EVENTS: Final = frozenset(
+    {
+        RECEIVED,
+        "file",  # 立案
+        "order_payment",  # 责令支付 (限期整改指令书 / 行政处理决定书 served or posted)
+        "extend",  # a clock was extended (延长)
+        "raise_level",  # 提级办理
+        "assign_leader",  # 领导包案
+        "refer_police",  # 移送公安 proposed (移送报告提交负责人)
+        "supervise",  # 挂牌督办
+        "require_report",  # a follow-up report was required
+    }
+)
+TEMPLATES: Final = ("超期预警", "督办通知", "提级办理通知书", "移送函", "每日台账摘要")
+CHANNELS: Final = ("log", "file", "email", "webhook", "apprise")
+
+_PACK_ID = re.compile(r"^[a-z][a-z0-9_-]*$")
+_ENV = re.compile(r"^[A-Z_][A-Z0-9_]*$")
+
+
+def _limit(value: object) -> Limit:
+    if isinstance(value, Limit):
+        return value
+    if not isinstance(value, str | int):
+        raise ValueError(f"a limit is text such as '60 workdays', got {value!r}")
+    return parse_limit(str(value))
+
+
+LimitField = Annotated[
+    Limit,
+    PlainValidator(_limit, json_schema_input_type=str),
+    PlainSerializer(str, return_type=str),
+]
+
+
+def _ids(value: object) -> object:
+    """``on_enter: suspended`` is the same as ``on_enter: [suspended]``."""
+    return (value,) if isinstance(value, str) else value
+
+
+Ids = Annotated[tuple[str, ...], BeforeValidator(_ids)]
+NonEmpty = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
+
+
+class Trigger(_Strict):
+    """When a clock condition fires.
+
+    ``on_event`` / ``on_enter`` / ``on_leave`` are alternatives: any one of them fires the trigger.
+    ``when`` (a condition) alone fires when it becomes true on a case change; together with the
+    others it is an extra requirement (the event happened *and* the condition holds).
+    """
+
+    on_event: Ids = ()
+    on_enter: Ids = ()
+    on_leave: Ids = ()
+    when: str | None = None
+    _condition: Condition | None = PrivateAttr(default=None)
+
+    @model_validator(mode="after")
+    def _something(self) -> Trigger:
+        if not (self.on_event or self.on_enter or self.on_leave or self.when):
+            raise ValueError("a trigger needs on_event, on_enter, on_leave or when")
+        return self
+
+    @property
+    def condition(self) -> Condition | None:
+        """The compiled ``when`` (set by the loader)."""
+        return self._condition
+
+
+class PauseTrigger(Trigger):
+    """``while_state: [suspended]`` is sugar for ``pause: {on_enter: [suspended]}`` plus
+    ``resume: {on_leave: [suspended]}``; the loader expands it (and keeps it here for display)."""
+
+    while_state: Ids = ()
+
+    @model_validator(mode="after")
+    def _something(self) -> PauseTrigger:
+        if not (self.on_event or self.on_enter or self.on_leave or self.when or self.while_state):
+            raise ValueError("a pause needs while_state, on_event, on_enter, on_leave or when")
+        return self
+
+
+class ExtensionSpec(_Strict):
+    """How far a clock may be extended, and on whose approval (e.g. 条例 Art. 17: +30 WD)."""
+
+    up_to: LimitField
+    needs: Literal["approval", "nothing"] = "approval"
+    approver_role: str | None = None  # a title such as 负责人 (recorded with the approval)
+    basis: str | None = None
+
+
+class WarnSpec(_Strict):
+    """A warning (超期预警) ``before`` the deadline; ``to`` are routing roles (default: the
+    handler's office as routed by the engine)."""
+
+    before: LimitField
+    to: Ids = ()
+    template: Literal["超期预警", "督办通知", "提级办理通知书", "移送函", "每日台账摘要"] = (
+        "超期预警"
+    )
+
+
+class ClockSpec(_Strict):
+    """An SLA clock. See the module docstring of ``zhiqian.rules.loader`` for the evaluation order."""
+
+    id: str
+    label: NonEmpty
+    start: Trigger
+    stop: Trigger | None = None
+    pause: PauseTrigger | None = None
+    resume: Trigger | None = None
+    cancel: Trigger | None = None
+    reset: Trigger | None = None
+    limit: LimitField
+    # the engine accepts a per-case limit (e.g. the period written in a 责令支付 order)
+    per_case_limit: bool = False
+    count_start_day: bool = False  # 民法典 Art. 201: the start day is not counted
+    roll_over: bool | None = None  # None: the pack calendar's roll_over (民法典 Art. 203)
+    extension: ExtensionSpec | None = None
+    warn: tuple[WarnSpec, ...] = ()
+    basis: NonEmpty
+    status: Status
+    note: str | None = None
+
+    _id = field_validator("id")(_check_ident)
+
+
+class NotifyAction(_Strict):
+    to: Annotated[tuple[str, ...], BeforeValidator(_ids), Field(min_length=1)]
+    template: Literal["超期预警", "督办通知", "提级办理通知书", "移送函", "每日台账摘要"]
+
+
+class RaiseLevelAction(_Strict):
+    clocks: Literal["continue", "restart"] = "continue"
+
+
+class AssignLeaderAction(_Strict):
+    role: NonEmpty  # a title: 分管领导, 包案领导 …
+
+
+class ReferPoliceAction(_Strict):
+    """The engine checks the legal preconditions (刑法 276之一: a 责令支付 order not complied with)."""
+
+
+class SuperviseAction(_Strict):
+    by: Literal["province", "city"]
+
+
+class RequireReportAction(_Strict):
+    within: LimitField
+    label: NonEmpty
+
+
+class BlacklistCandidateAction(_Strict):
+    """Mark the employer as a 失信联合惩戒 candidate; a clerk decides (45号令 Art. 5)."""
+
+
+class RecommendAction(_Strict):
+    """Recommend that a clerk fire a lifecycle event (e.g. ``advance``: 先行垫付)."""
+
+    event: str
+    label: NonEmpty
+
+
+ACTIONS: Final = (
+    "notify",
+    "raise_level",
+    "assign_leader",
+    "refer_police",
+    "supervise",
+    "require_report",
+    "blacklist_candidate",
+    "recommend",
+)
+
+
+class ActionSpec(_Strict):
+    """One action: a bare name (``raise_level``) or a one-key mapping (``notify: {...}``)."""
+
+    notify: NotifyAction | None = None
+    raise_level: RaiseLevelAction | None = None
+    assign_leader: AssignLeaderAction | None = None
+    refer_police: ReferPoliceAction | None = None
+    supervise: SuperviseAction | None = None
+    require_report: RequireReportAction | None = None
+    blacklist_candidate: BlacklistCandidateAction | None = None
+    recommend: RecommendAction | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _bare(cls, value: object) -> object:
+        if isinstance(value, str):
+            if value not in ACTIONS:
+                raise ValueError(f"unknown action {value!r}: use one of {', '.join(ACTIONS)}")
+            return {value: {}}
+        if isinstance(value, dict):
+            if len(value) != 1:
+                raise ValueError(
+                    f"an action is one name or a one-key mapping, got keys {', '.join(map(str, value))}"
+                )
+            return {k: ({} if v is None else v) for k, v in value.items()}
+        return value
+
+    @property
+    def kind(self) -> str:
+        return next(name for name in ACTIONS if getattr(self, name) is not None)
+
+    @property
+    def params(self) -> BaseModel:
+        value: BaseModel = getattr(self, self.kind)
+        return value
+
+
+class EscalationSpec(_Strict):
+    id: str
+    label: NonEmpty
+    when: NonEmpty
+    do: Annotated[tuple[ActionSpec, ...], Field(min_length=1)]
+    basis: NonEmpty
+    status: Status
+    once: bool = True  # fire once per case (per clock cycle of the clocks it reads)
+    note: str | None = None
+    _condition: Condition | None = PrivateAttr(default=None)
+
+    _id = field_validator("id")(_check_ident)
+
+    @property
+    def condition(self) -> Condition:
+        """The compiled ``when`` (set by the loader)."""
+        if self._condition is None:
+            raise RuntimeError(f"escalation {self.id!r} was not loaded through the loader")
+        return self._condition
+
+
+class ParamSpec(_Strict):
+    """A named value visible to conditions as ``params.NAME``; every value names its basis."""
+
+    value: Decimal | bool | str
+    label: str | None = None
+    basis: NonEmpty
+    status: Status
+    note: str | None = None
+
+    @field_validator("value", mode="before")
+    @classmethod
+    def _exact(cls, v: object) -> object:
+        if isinstance(v, bool | str | Decimal):
+            return v
+        if isinstance(v, int):
+            return Decimal(v)
+        if isinstance(v, float):
+            return Decimal(repr(v))  # 0.1 stays 0.1
+        raise ValueError(f"a param is a number, text or true/false, got {v!r}")
+
+
+class EffectiveSpec(_Strict):
+    """The campaign window: the pack applies to cases received in it. ``to`` is a date or a
+    symbol resolved with the calendar: ``spring_festival`` (the first off-day of the Spring
+    Festival break after ``from``) or ``new_year`` (1 January after ``from``)."""
+
+    from_: date = Field(alias="from")
+    to: date | Literal["spring_festival", "new_year"] | None = None
+    basis: str | None = None
+
+    @field_validator("to", mode="before")
+    @classmethod
+    def _to(cls, v: object) -> object:
+        if v is None or isinstance(v, date) or v in ("spring_festival", "new_year"):
+            return v
+        if isinstance(v, str):
+            try:
+                return date.fromisoformat(v)
+            except ValueError:
+                pass
+        raise ValueError(f"use a date (2022-01-31), spring_festival or new_year, got {v!r}")
+
+    @model_validator(mode="after")
+    def _order(self) -> EffectiveSpec:
+        if isinstance(self.to, date) and self.to < self.from_:
+            raise ValueError(f"effective.from {self.from_} is after effective.to {self.to}")
+        return self
+
+
+class CalendarSpec(_Strict):
+    """Local changes to the working-day calendar (the national data comes from the calendar)."""
+
+    extra_holidays: tuple[date, ...] = ()
+    extra_workdays: tuple[date, ...] = ()
+    roll_over: bool = True  # 民法典 Art. 203: a calendar-day deadline on a holiday moves on
+    basis: str | None = None
+
+
+class RoleSpec(_Strict):
+    id: str
+    label: NonEmpty
+    level: Literal["county", "city", "province", "same", "parent"] = "same"
+    channels: tuple[Literal["log", "file", "email", "webhook", "apprise"], ...] = ("log",)
+    address_env: str | None = None  # the env var holding the address: no addresses in packs
+
+    _id = field_validator("id")(_check_ident)
+
+    @field_validator("address_env")
+    @classmethod
+    def _env(cls, v: str | None) -> str | None:
+        if v is not None and not _ENV.match(v):
+            raise ValueError(f"{v!r} is not an environment variable name (A-Z, 0-9, _)")
+        return v
+
+
+class QuietHours(_Strict):
+    """No notices between ``from`` and ``to`` (local time); they wait for the end (or the digest)."""
+
+    from_: time = Field(alias="from")
+    to: time
+
+
+class DigestSpec(_Strict):
+    at: time
+    to: Ids = ()
+    template: Literal["每日台账摘要"] = "每日台账摘要"
+
+
+class ReportSpec(_Strict):
+    """A report the office owes upward: monthly (``day_of_month``) or once (``due``)."""
+
+    id: str
+    label: NonEmpty
+    day_of_month: Annotated[int, Field(ge=1, le=31)] | None = None
+    due: date | None = None
+    to: Ids = ()
+    basis: NonEmpty
+    status: Status
+
+    _id = field_validator("id")(_check_ident)
+
+    @model_validator(mode="after")
+    def _when(self) -> ReportSpec:
+        if (self.day_of_month is None) == (self.due is None):
+            raise ValueError("a report needs exactly one of day_of_month or due")
+        return self
+
+
+class RoutingSpec(_Strict):
+    roles: tuple[RoleSpec, ...] = ()
+    quiet_hours: QuietHours | None = None
+    digest: DigestSpec | None = None
+    reports: tuple[ReportSpec, ...] = ()
+
+    def role(self, role_id: str) -> RoleSpec | None:
+        return next((r for r in self.roles if r.id == role_id), None)
+
+
+class ActionEventSpec(_Strict):
+    """A pack-declared action the engine records outside the lifecycle (usable in ``on_event``),
+    e.g. ``police_received`` (公安接收移送). The built-in ones are ``INTERNAL_EVENTS``."""
+
+    id: str
+    label: NonEmpty
+
+    _id = field_validator("id")(_check_ident)
+
+
+class PackSpec(_Strict):
+    """A whole pack after inheritance (what ``RulePack`` is built from)."""
+
+    pack: str
+    version: str
+    extends: str | None = None
+    label: NonEmpty
+    timezone: str = "Asia/Shanghai"
+    effective: EffectiveSpec | None = None
+    params: dict[str, ParamSpec] = Field(default_factory=dict)
+    calendar: CalendarSpec = CalendarSpec()
+    lifecycle: LifecycleSpec
+    actions: tuple[ActionEventSpec, ...] = ()
+    clocks: tuple[ClockSpec, ...] = ()
+    escalations: tuple[EscalationSpec, ...] = ()
+    routing: RoutingSpec = RoutingSpec()
+
+    @field_validator("pack")
+    @classmethod
+    def _pack_id(cls, v: str) -> str:
+        if not _PACK_ID.match(v):
+            raise ValueError(f"{v!r} is not a pack id: lower-case ASCII letters, digits, '-', '_'")
+        return v
+
+    @field_validator("version", mode="before")
+    @classmethod
+    def _version(cls, v: object) -> object:
+        # ``version: 1.0`` in YAML is a float; a version is text
+        return str(v) if isinstance(v, int | float | Decimal) and not isinstance(v, bool) else v
+
+    @field_validator("params")
+    @classmethod
+    def _param_names(cls, v: dict[str, ParamSpec]) -> dict[str, ParamSpec]:
+        for name in v:
+            _check_ident(name)
+        return v
+
+    @field_validator("timezone")
+    @classmethod
+    def _zone(cls, v: str) -> str:
+        try:
+            ZoneInfo(v)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone {v!r} (e.g. Asia/Shanghai)") from None
+        return v

@@ -1,0 +1,875 @@
+"""Load rule packs: YAML → inheritance → schema → checks → ``RulePack``, every problem with file:line.
+
+Reading. Packs are YAML read with ruamel.yaml's round-trip loader (``typ="rt"``), which keeps the
+line of every node and reads ``on:``, ``no`` and ``010`` as written (PyYAML would not). Each node is
+kept with the file and 1-based line it was written on, so a problem found after inheritance still
+points at the file that wrote the offending value.
+
+Inheritance (``extends: national``). The chain is merged from the root (``national``) to the leaf:
+
+- lists of elements with ids — ``clocks``, ``escalations``, ``actions``, ``lifecycle.states``,
+  ``lifecycle.events``, ``routing.roles``, ``routing.reports`` — merge **by id**: a child element
+  with a known id overrides the keys it names (the others are inherited: write
+  ``{id: investigation, limit: 45 workdays, basis: ...}`` to change only the limit); a new id is
+  appended; ``{id: x, remove: true}`` removes the element;
+- ``params`` merge by name (a child's entry replaces the whole entry); ``lifecycle``, ``routing``
+  and ``calendar`` merge key by key; every other value (scalars, ``effective``, plain lists such
+  as ``calendar.extra_holidays``) is replaced by the child's;
+- ``pack``, ``version`` and ``extends`` belong to each file and are never inherited.
+
+The merged pack remembers where each element came from (``RulePack.source_of``).
+
+Clock conditions (ServiceNow's six, per clock). On each change of a case — an event, a state
+change, an internal action (``file``, ``order_payment``…), or a change of the data a ``when``
+reads — the engine evaluates, for each clock in pack order::
+
+    cancel → stop → reset → pause → resume → start
+
+``cancel`` ends the clock without a verdict (no breach is ever reported); ``stop`` ends it and
+keeps the verdict (met or breached); ``reset`` starts a running or stopped clock over (a new
+cycle: warnings and escalations may fire again); ``pause`` stops the time from counting and
+``resume`` continues it (paused time is not counted); ``start`` starts a clock that is not running.
+Only the first that applies to the clock's current status fires: a clock stopped and started by
+the same change stays stopped. ``pause: {while_state: [s]}`` is sugar for ``pause: {on_enter:
+[s]}`` plus ``resume: {on_leave: [s]}``. Within one trigger, ``on_event``, ``on_enter`` and
+``on_leave`` are alternatives; a ``when`` beside them must also hold; a ``when`` alone fires when
+it becomes true.
+
+Load-time checks (each a ``RuleProblem(file, line, message)``): YAML syntax and duplicate keys;
+unknown keys; missing or ill-typed values; bad limits; duplicate ids in one list; removing an id
+the parent does not have; ``extends`` that cannot be found or that loops; an unknown ``initial``
+state; events from or to unknown states; unreachable states (``to: $previous`` reaches every state
+that has an event into the state it leaves); non-final states with no way out; clocks and
+escalations naming unknown states, events, clocks, roles or templates; conditions that do not
+compile or read unknown names; warnings not shorter than their limit; extensions in another unit
+than the limit; ``effective.from`` after ``effective.to``. A clock, escalation or param with status
+``UNVERIFIED`` loads with a warning (``RulePack.warnings``, also logged).
+"""
+
+from __future__ import annotations
+
+import difflib
+import hashlib
+import json
+import logging
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any, Final
+from zoneinfo import ZoneInfo
+
+from pydantic import ValidationError
+from ruamel.yaml import YAML
+from ruamel.yaml.comments import CommentedMap, CommentedSeq
+from ruamel.yaml.error import MarkedYAMLError, YAMLError
+from ruamel.yaml.scalarbool import ScalarBoolean
+
+from zhiqian.errors import RuleError, RuleProblem
+from zhiqian.rules.conditions import Condition, ParamValue, compile_condition
+from zhiqian.rules.schema import (
+    INTERNAL_EVENTS,
+    PREVIOUS_STATE,
+    ActionEventSpec,
+    CalendarSpec,
+    ClockSpec,
+    EffectiveSpec,
+    EscalationSpec,
+    LifecycleSpec,
+    PackSpec,
+    ParamSpec,
+    RoutingSpec,
+    Status,
+    Trigger,
+)
+
+__all__ = ["PACKS_DIR", "RulePack", "check_pack", "load_pack"]
+
+PACKS_DIR: Final = Path(__file__).resolve().parent / "packs"
+log = logging.getLogger("zhiqian.rules")
+
+Loc = tuple[str, int | None]
+
+# lists merged by element id, keyed by their path in the pack
+_BY_ID: Final[Mapping[tuple[str, ...], str]] = {
+    ("clocks",): "clocks",
+    ("escalations",): "escalations",
+    ("actions",): "actions",
+    ("lifecycle", "states"): "states",
+    ("lifecycle", "events"): "events",
+    ("routing", "roles"): "roles",
+    ("routing", "reports"): "reports",
+}
+# mappings merged key by key (values replaced), keyed by path
+_BY_KEY: Final = {(), ("lifecycle",), ("routing",), ("calendar",), ("params",)}
+_OWN_KEYS: Final = ("pack", "version", "extends")
+_KINDS: Final = (
+    "clocks",
+    "escalations",
+    "states",
+    "events",
+    "actions",
+    "roles",
+    "reports",
+    "params",
+)
+
+
+# --------------------------------------------------------------------------- located YAML nodes
+
+
+@dataclass(slots=True)
+class _Node:
+    """A YAML value with where it was written (the line of its key, or of its list item)."""
+
+    value: Any  # dict[str, _Node] | list[_Node] | scalar
+    file: str
+    line: int | None
+
+    @property
+    def loc(self) -> Loc:
+        return (self.file, self.line)
+
+    def get(self, key: str) -> _Node | None:
+        return self.value.get(key) if isinstance(self.value, dict) else None
+
+    def scalar(self, key: str) -> Any:
+        node = self.get(key)
+        return None if node is None or isinstance(node.value, dict | list) else node.value
+
+
+def _scalar(value: Any) -> Any:
+    if isinstance(value, ScalarBoolean):
+        return bool(value)
+    if isinstance(value, bool) or value is None:
+        return value
+    if isinstance(value, int):
+        return int(value)
+    if isinstance(value, float):
+        return float(value)
+    if isinstance(value, str):
+        return str(value)
+    if isinstance(value, datetime):
+        return datetime.fromisoformat(value.isoformat())
+    if isinstance(value, date):
+        return date(value.year, value.month, value.day)
+    return value
+
+
+def _located(obj: Any, file: str, line: int | None) -> _Node:
+    if isinstance(obj, CommentedMap):
+        return _Node(
+            {str(k): _located(v, file, obj.lc.key(k)[0] + 1) for k, v in obj.items()}, file, line
+        )
+    if isinstance(obj, CommentedSeq):
+        return _Node(
+            [_located(v, file, obj.lc.item(i)[0] + 1) for i, v in enumerate(obj)], file, line
+        )
+    return _Node(_scalar(obj), file, line)
+
+
+def _plain(node: _Node) -> Any:
+    if isinstance(node.value, dict):
+        return {k: _plain(v) for k, v in node.value.items()}
+    if isinstance(node.value, list):
+        return [_plain(v) for v in node.value]
+    return node.value
+
+
+def _read(path: Path, problems: list[RuleProblem]) -> _Node | None:
+    file = str(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        problems.append(RuleProblem(file, None, "no such file"))
+        return None
+    except (OSError, UnicodeDecodeError) as exc:
+        problems.append(RuleProblem(file, None, f"cannot read: {exc}"))
+        return None
+    yaml = YAML(typ="rt")
+    try:
+        data = yaml.load(text)
+    except MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = mark.line + 1 if mark is not None else None
+        what = " ".join(str(p) for p in (exc.context, exc.problem) if p)
+        problems.append(RuleProblem(file, line, f"YAML: {what or exc}"))
+        return None
+    except YAMLError as exc:
+        problems.append(RuleProblem(file, None, f"YAML: {exc}"))
+        return None
+    if not isinstance(data, CommentedMap):
+        problems.append(RuleProblem(file, 1, "a rule pack is a YAML mapping (pack: …, clocks: …)"))
+        return None
+    return _located(data, file, 1)
+
+
+# --------------------------------------------------------------------------- inheritance
+
+
+def _is_path(name: str) -> bool:
+    return name.endswith((".yaml", ".yml")) or "/" in name or "\\" in name
+
+
+def _resolve(name: str, search_path: Sequence[Path], base: Path | None) -> Path | None:
+    if _is_path(name):
+        path = Path(name)
+        if not path.is_absolute() and base is not None:
+            path = base / path
+        return path if path.exists() else None
+    for folder in (*search_path, PACKS_DIR):
+        for suffix in (".yaml", ".yml"):
+            candidate = Path(folder) / f"{name}{suffix}"
+            if candidate.exists():
+                return candidate
+    return None
+
+
+@dataclass(slots=True)
+class _Merger:
+    problems: list[RuleProblem]
+    sources: dict[tuple[str, str], list[Loc]] = field(default_factory=dict)
+
+    def problem(self, loc: Loc, message: str) -> None:
+        self.problems.append(RuleProblem(loc[0], loc[1], message))
+
+    def merge(self, parent: _Node | None, child: _Node, path: tuple[str, ...]) -> _Node:
+        kind = _BY_ID.get(path)
+        if kind is not None:
+            return self._by_id(parent, child, kind, path)
+        if path in _BY_KEY and isinstance(child.value, dict):
+            base = parent.value if parent is not None and isinstance(parent.value, dict) else {}
+            out = {k: v for k, v in base.items() if not (path == () and k in _OWN_KEYS)}
+            for key, node in child.value.items():
+                if path == ("params",):
+                    self.sources.setdefault(("params", key), []).append(node.loc)
+                    out[key] = node
+                else:
+                    out[key] = self.merge(out.get(key), node, (*path, key))
+            return _Node(out, child.file, child.line)
+        return child
+
+    def _by_id(self, parent: _Node | None, child: _Node, kind: str, path: tuple[str, ...]) -> _Node:
+        where = ".".join(path)
+        if not isinstance(child.value, list):
+            self.problem(child.loc, f"{where} must be a list of elements with an id")
+            return parent if parent is not None else _Node([], child.file, child.line)
+        result: dict[str, _Node] = {}
+        if parent is not None and isinstance(parent.value, list):
+            result = {str(item.scalar("id")): item for item in parent.value}
+        seen: dict[str, _Node] = {}
+        for item in child.value:
+            element_id = item.scalar("id")
+            if not isinstance(item.value, dict) or not isinstance(element_id, str):
+                self.problem(item.loc, f"every element of {where} needs an id")
+                continue
+            if element_id in seen:
+                first = seen[element_id]
+                self.problem(
+                    item.loc,
+                    f"duplicate id {element_id!r} in {where} (first at {first.file}:{first.line})",
+                )
+                continue
+            seen[element_id] = item
+            remove = item.get("remove")
+            if remove is not None:
+                if remove.value is not True:
+                    self.problem(remove.loc, "remove takes only the value true")
+                elif set(item.value) - {"id", "remove"}:
+                    self.problem(
+                        item.loc, f"{element_id!r}: an element with remove: true takes only its id"
+                    )
+                elif element_id not in result:
+                    self.problem(
+                        remove.loc,
+                        f"cannot remove {where} {element_id!r}: no parent pack defines it",
+                    )
+                else:
+                    del result[element_id]
+                    self.sources.pop((kind, element_id), None)
+                continue
+            if element_id in result:
+                merged = dict(result[element_id].value)
+                merged.update(item.value)
+                result[element_id] = _Node(merged, item.file, item.line)
+            else:
+                result[element_id] = item
+            self.sources.setdefault((kind, element_id), []).append(item.loc)
+        return _Node(list(result.values()), child.file, child.line)
+
+
+# --------------------------------------------------------------------------- locating problems
+
+
+def _walk_to(root: _Node, path: Sequence[Any]) -> tuple[_Node, str]:
+    """Follow ``path`` (keys, list indices or element ids) as far as the data goes."""
+    node, shown = root, ""
+    for step in path:
+        nxt: _Node | None = None
+        label = ""
+        if isinstance(node.value, dict) and str(step) in node.value:
+            nxt, label = node.value[str(step)], f".{step}"
+        elif isinstance(node.value, list):
+            if isinstance(step, int) and 0 <= step < len(node.value):
+                nxt = node.value[step]
+            elif isinstance(step, str):
+                nxt = next((i for i in node.value if i.scalar("id") == step), None)
+            if nxt is not None:
+                element_id = nxt.scalar("id")
+                label = f"[{element_id}]" if isinstance(element_id, str) else f"[{step}]"
+        if nxt is None:
+            break
+        node, shown = nxt, shown + label
+    return node, shown.lstrip(".")
+
+
+_ALL_KEYS: Final = sorted(
+    {
+        (info.alias or name)
+        for model in (
+            PackSpec,
+            ClockSpec,
+            EscalationSpec,
+            ParamSpec,
+            Trigger,
+            RoutingSpec,
+            CalendarSpec,
+            EffectiveSpec,
+            ActionEventSpec,
+            LifecycleSpec,
+        )
+        for name, info in model.model_fields.items()
+    }
+    | {"while_state", "up_to", "needs", "approver_role", "before", "to", "template", "remove"}
+    | {"from", "final", "guard", "source", "initial", "states", "events", "roles", "reports"}
+)
+
+
+def _pydantic_problems(
+    root: _Node, exc: ValidationError
+) -> Iterator[tuple[tuple[Any, ...], RuleProblem]]:
+    for error in exc.errors():
+        loc = error["loc"]
+        node, shown = _walk_to(root, loc)
+        kind = error["type"]
+        message = str(error["msg"])
+        if message.startswith(("Value error, ", "Assertion failed, ")):
+            message = message.split(", ", 1)[1]
+        if kind == "extra_forbidden":
+            key = str(loc[-1])
+            close = difflib.get_close_matches(key, _ALL_KEYS, n=1)
+            hint = f" (did you mean {close[0]!r}?)" if close else ""
+            _, shown = _walk_to(root, loc[:-1])
+            message = f"unknown key {key!r}{hint}"
+        elif kind == "missing":
+            message = f"missing {loc[-1]!r}"
+        yield loc, RuleProblem(node.file, node.line, f"{shown}: {message}" if shown else message)
+
+
+# --------------------------------------------------------------------------- the loaded pack
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class RulePack:
+    """A loaded, merged and checked rule pack. Immutable; safe to share between threads."""
+
+    name: str
+    version: str
+    chain: tuple[tuple[str, str], ...]  # (name, version) from the root pack to this one
+    label: str
+    timezone: ZoneInfo
+    effective: EffectiveSpec | None
+    params: Mapping[str, ParamSpec]
+    calendar: CalendarSpec
+    lifecycle: LifecycleSpec
+    actions: tuple[ActionEventSpec, ...]
+    clocks: tuple[ClockSpec, ...]
+    escalations: tuple[EscalationSpec, ...]
+    routing: RoutingSpec
+    fingerprint: str  # sha256 of the merged canonical content
+    files: tuple[str, ...]  # the files of the chain, root first
+    warnings: tuple[RuleProblem, ...]
+    spec: PackSpec
+    _sources: Mapping[tuple[str, str], tuple[Loc, ...]]
+
+    def source_of(self, element_id: str, kind: str | None = None) -> Loc:
+        """Where the element was last written: ``(file, line)``. ``kind`` (clocks, escalations,
+        states, events, actions, roles, reports, params) disambiguates equal ids."""
+        return self.sources_of(element_id, kind)[-1]
+
+    def sources_of(self, element_id: str, kind: str | None = None) -> tuple[Loc, ...]:
+        """Every place the element was written, root pack first (definition, then overrides)."""
+        for k in (kind,) if kind else _KINDS:
+            found = self._sources.get((k, element_id))
+            if found:
+                return found
+        raise KeyError(f"pack {self.name!r} has no {kind or 'element'} {element_id!r}")
+
+    def clock(self, clock_id: str) -> ClockSpec:
+        for clock in self.clocks:
+            if clock.id == clock_id:
+                return clock
+        raise KeyError(f"pack {self.name!r} has no clock {clock_id!r}")
+
+    def escalation(self, escalation_id: str) -> EscalationSpec:
+        for escalation in self.escalations:
+            if escalation.id == escalation_id:
+                return escalation
+        raise KeyError(f"pack {self.name!r} has no escalation {escalation_id!r}")
+
+    @property
+    def param_values(self) -> Mapping[str, ParamValue]:
+        return {name: p.value for name, p in self.params.items()}
+
+    @property
+    def event_ids(self) -> frozenset[str]:
+        """Everything ``on_event`` may name: lifecycle events, built-in and declared actions."""
+        return frozenset(
+            {e.id for e in self.lifecycle.events} | INTERNAL_EVENTS | {a.id for a in self.actions}
+        )
+
+    def __repr__(self) -> str:
+        return f"<RulePack {self.name} {self.version} {self.fingerprint[:12]}>"
+
+
+# --------------------------------------------------------------------------- checks
+
+
+@dataclass(slots=True)
+class _Checker:
+    spec: PackSpec
+    root: _Node
+    problems: list[RuleProblem]
+    warnings: list[RuleProblem]
+    broken: dict[str, set[str]]  # kind → ids whose element failed the schema (no echo problems)
+    event_ids: set[str] = field(default_factory=set)
+    states: set[str] = field(default_factory=set)
+    roles: set[str] = field(default_factory=set)
+    clock_ids: set[str] = field(default_factory=set)
+
+    def at(self, path: Sequence[Any], message: str, *, warn: bool = False) -> None:
+        node, shown = _walk_to(self.root, path)
+        problem = RuleProblem(node.file, node.line, f"{shown}: {message}" if shown else message)
+        (self.warnings if warn else self.problems).append(problem)
+
+    def run(self) -> None:
+        lc = self.spec.lifecycle
+        states = set(lc.state_ids) | self.broken.get("states", set())
+        events = {e.id for e in lc.events} | self.broken.get("events", set())
+        actions = {a.id for a in self.spec.actions}
+        self.event_ids = events | INTERNAL_EVENTS | actions | self.broken.get("actions", set())
+        self.states = states
+        self.roles = {r.id for r in self.spec.routing.roles} | self.broken.get("roles", set())
+        self.clock_ids = {c.id for c in self.spec.clocks} | self.broken.get("clocks", set())
+        self._lifecycle(states)
+        for action in self.spec.actions:
+            if action.id in INTERNAL_EVENTS or action.id in {e.id for e in lc.events}:
+                self.at(("actions", action.id), f"action {action.id!r} clashes with an event id")
+        for clock in self.spec.clocks:
+            self._clock(clock)
+        for esc in self.spec.escalations:
+            self._escalation(esc)
+        self._routing()
+        for name, param in self.spec.params.items():
+            if param.status is Status.UNVERIFIED:
+                self.at(
+                    ("params", name),
+                    "UNVERIFIED basis: a placeholder, confirm before relying on it",
+                    warn=True,
+                )
+
+    # -- lifecycle
+    def _lifecycle(self, states: set[str]) -> None:
+        lc = self.spec.lifecycle
+        path = ("lifecycle",)
+        if lc.initial not in states:
+            self.at(
+                (*path, "initial"),
+                f"unknown initial state {lc.initial!r}{_hint(lc.initial, states)}",
+            )
+        for event in lc.events:
+            epath = (*path, "events", event.id)
+            for src in event.source:
+                if src not in states:
+                    self.at((*epath, "from"), f"unknown state {src!r}{_hint(src, states)}")
+            if event.to != PREVIOUS_STATE and event.to not in states:
+                self.at((*epath, "to"), f"unknown state {event.to!r}{_hint(event.to, states)}")
+            if event.guard:
+                cond = self._compile(event.guard, (*epath, "guard"))
+                if cond is not None:
+                    event._guard = cond
+        # reachability from the initial state; ``$previous`` goes back to any state with an
+        # event into the state being left
+        into: dict[str, set[str]] = {}
+        for event in lc.events:
+            for src in event.source:
+                into.setdefault(event.to, set()).add(src)
+        edges: dict[str, set[str]] = {}
+        for event in lc.events:
+            for src in event.source:
+                targets = into.get(src, set()) if event.to == PREVIOUS_STATE else {event.to}
+                edges.setdefault(src, set()).update(targets)
+        seen, todo = {lc.initial}, [lc.initial]
+        while todo:
+            for nxt in edges.get(todo.pop(), ()):
+                if nxt not in seen:
+                    seen.add(nxt)
+                    todo.append(nxt)
+        for state in lc.states:
+            spath = (*path, "states", state.id)
+            if lc.initial in states and state.id not in seen:
+                self.at(spath, f"state {state.id!r} cannot be reached from {lc.initial!r}")
+            if not state.final and state.id not in edges:
+                self.at(spath, f"state {state.id!r} is not final and no event leaves it")
+
+    # -- clocks
+    def _clock(self, clock: ClockSpec) -> None:
+        path: tuple[Any, ...] = ("clocks", clock.id)
+        for name in ("start", "stop", "pause", "resume", "cancel", "reset"):
+            trigger = getattr(clock, name)
+            if trigger is not None:
+                self._trigger(trigger, (*path, name))
+        if clock.pause is not None:
+            for state in clock.pause.while_state:
+                self._state(state, (*path, "pause", "while_state"))
+        for i, warn in enumerate(clock.warn):
+            wpath = (*path, "warn", i)
+            self._roles(warn.to, (*wpath, "to"))
+            if (
+                warn.before.counted
+                and warn.before.unit is clock.limit.unit
+                and warn.before.n >= clock.limit.n
+            ):
+                self.at(
+                    (*wpath, "before"),
+                    f"a warning {warn.before} before the deadline is not shorter than the limit {clock.limit}",
+                )
+        if clock.extension is not None:
+            up_to = clock.extension.up_to
+            if not clock.limit.counted or up_to.unit is not clock.limit.unit:
+                self.at(
+                    (*path, "extension", "up_to"),
+                    f"extension {up_to} must count in the limit's unit ({clock.limit})",
+                )
+        if clock.status is Status.UNVERIFIED:
+            self.at(
+                path,
+                f"clock {clock.id!r} has an UNVERIFIED basis: a placeholder, confirm before relying on it",
+                warn=True,
+            )
+
+    def _trigger(self, trigger: Trigger, path: tuple[Any, ...]) -> None:
+        for event in trigger.on_event:
+            if event not in self.event_ids:
+                self.at(
+                    (*path, "on_event"), f"unknown event {event!r}{_hint(event, self.event_ids)}"
+                )
+        for key in ("on_enter", "on_leave"):
+            for state in getattr(trigger, key):
+                self._state(state, (*path, key))
+        if trigger.when is not None:
+            cond = self._compile(trigger.when, (*path, "when"))
+            if cond is not None:
+                trigger._condition = cond
+
+    def _state(self, state: str, path: tuple[Any, ...]) -> None:
+        if state not in self.states:
+            self.at(path, f"unknown state {state!r}{_hint(state, self.states)}")
+
+    def _roles(self, roles: Sequence[str], path: tuple[Any, ...]) -> None:
+        for role in roles:
+            if role not in self.roles:
+                known = ", ".join(sorted(self.roles)) or "none"
+                self.at(
+                    path, f"unknown role {role!r}{_hint(role, self.roles)} (routing.roles: {known})"
+                )
+
+    # -- escalations
+    def _escalation(self, esc: EscalationSpec) -> None:
+        path: tuple[Any, ...] = ("escalations", esc.id)
+        cond = self._compile(esc.when, (*path, "when"))
+        if cond is not None:
+            esc._condition = cond
+        lifecycle_events = {e.id for e in self.spec.lifecycle.events} | self.broken.get(
+            "events", set()
+        )
+        for i, action in enumerate(esc.do):
+            apath = (*path, "do", i, action.kind)
+            if action.notify is not None:
+                self._roles(action.notify.to, (*apath, "to"))
+            if action.recommend is not None and action.recommend.event not in lifecycle_events:
+                ev = action.recommend.event
+                self.at(
+                    (*apath, "event"),
+                    f"unknown lifecycle event {ev!r}{_hint(ev, lifecycle_events)}",
+                )
+        if esc.status is Status.UNVERIFIED:
+            self.at(
+                path,
+                f"escalation {esc.id!r} has an UNVERIFIED basis: a placeholder, confirm before relying on it",
+                warn=True,
+            )
+
+    def _routing(self) -> None:
+        routing = self.spec.routing
+        if routing.digest is not None:
+            self._roles(routing.digest.to, ("routing", "digest", "to"))
+        for report in routing.reports:
+            self._roles(report.to, ("routing", "reports", report.id, "to"))
+
+    def _compile(self, text: str, path: tuple[Any, ...]) -> Condition | None:
+        node, _ = _walk_to(self.root, path)
+        try:
+            return compile_condition(
+                text,
+                where=node.loc,
+                params=self.spec_params,
+                clocks=self.clock_ids,
+                timezone=ZoneInfo(self.spec.timezone),
+            )
+        except RuleError as exc:
+            self.problems.extend(exc.problems)
+            return None
+
+    @property
+    def spec_params(self) -> dict[str, ParamValue]:
+        return {name: p.value for name, p in self.spec.params.items()}
+
+
+def _hint(word: str, choices: Any) -> str:
+    close = difflib.get_close_matches(word, sorted(choices), n=1)
+    return f" (did you mean {close[0]!r}?)" if close else ""
+
+
+# --------------------------------------------------------------------------- entry points
+
+
+@dataclass(slots=True)
+class _Loaded:
+    pack: RulePack | None
+    problems: list[RuleProblem]
+
+
+def _chain(
+    start: Path,
+    requested_name: str | None,
+    search_path: Sequence[Path],
+    problems: list[RuleProblem],
+) -> list[tuple[Path, _Node]]:
+    """Read the leaf and its ancestors; return them root first."""
+    chain: list[tuple[Path, _Node]] = []
+    path: Path | None = start
+    expected = requested_name
+    via: _Node | None = None  # the ``extends`` node that led here
+    while path is not None:
+        resolved = path.resolve()
+        if any(p.resolve() == resolved for p, _ in chain):
+            names = [str(n.scalar("pack")) for _, n in reversed(chain)]
+            loop = " → ".join([*names, str(expected)])
+            assert via is not None
+            problems.append(RuleProblem(via.file, via.line, f"extends makes a cycle: {loop}"))
+            break
+        node = _read(path, problems)
+        if node is None:
+            break
+        pack_id = node.scalar("pack")
+        if expected is not None and isinstance(pack_id, str) and pack_id != expected:
+            where = node.get("pack") or node
+            problems.append(
+                RuleProblem(
+                    where.file,
+                    where.line,
+                    f"pack {pack_id!r} is loaded as {expected!r}: the id must match the file name",
+                )
+            )
+        chain.append((path, node))
+        parent = node.get("extends")
+        if parent is None or parent.value is None:
+            break
+        if not isinstance(parent.value, str):
+            problems.append(RuleProblem(parent.file, parent.line, "extends names one pack"))
+            break
+        next_path = _resolve(parent.value, search_path, path.parent)
+        if next_path is None:
+            folders = ", ".join(str(p) for p in (*search_path, PACKS_DIR))
+            problems.append(
+                RuleProblem(
+                    parent.file,
+                    parent.line,
+                    f"extends {parent.value!r}: no such pack (looked in {folders})",
+                )
+            )
+            break
+        expected = None if _is_path(parent.value) else parent.value
+        via, path = parent, next_path
+    chain.reverse()
+    return chain
+
+
+def _load(name_or_path: str | Path, search_path: Sequence[Path]) -> _Loaded:
+    problems: list[RuleProblem] = []
+    warnings: list[RuleProblem] = []
+    name = str(name_or_path)
+    if isinstance(name_or_path, Path) or _is_path(name):
+        start: Path | None = Path(name_or_path)
+        requested = None
+    else:
+        start = _resolve(name, search_path, None)
+        requested = name
+        if start is None:
+            folders = ", ".join(str(p) for p in (*search_path, PACKS_DIR))
+            return _Loaded(
+                None,
+                [RuleProblem(name, None, f"no rule pack named {name!r} (looked in {folders})")],
+            )
+    chain = _chain(start, requested, search_path, problems)
+    if not chain:
+        return _Loaded(None, problems)
+
+    merger = _Merger(problems)
+    root: _Node | None = None
+    for _, node in chain:
+        root = merger.merge(root, node, ())
+    assert root is not None
+    leaf = chain[-1][1]
+    for key in _OWN_KEYS:  # each file's own; never inherited
+        own = leaf.get(key)
+        if own is None:
+            root.value.pop(key, None)
+        else:
+            root.value[key] = own
+
+    data = _plain(root)
+    broken: dict[str, set[str]] = {}
+    spec: PackSpec | None = None
+    # Validate; drop broken list elements and retry so that the other checks still run and
+    # every problem is reported in one go.
+    for _ in range(50):
+        try:
+            spec = PackSpec.model_validate(data)
+            break
+        except ValidationError as exc:
+            removable: set[tuple[Any, ...]] = set()
+            for loc, problem in _pydantic_problems(root, exc):
+                if problem not in problems:
+                    problems.append(problem)
+                key = _removable(loc)
+                if key is None:
+                    removable.clear()
+                    break
+                removable.add(key)
+            if not removable:
+                break
+            _drop(data, root, removable, broken)
+    if spec is None:
+        return _Loaded(None, problems)
+
+    checker = _Checker(spec, root, problems, warnings, broken)
+    checker.run()
+    if problems:
+        return _Loaded(None, problems)
+    return _Loaded(_build(spec, chain, merger.sources, warnings), problems)
+
+
+def _removable(loc: tuple[Any, ...]) -> tuple[Any, ...] | None:
+    """The list element or param a schema error sits in, if dropping it lets the rest validate."""
+    for prefix in _BY_ID:
+        n = len(prefix)
+        if tuple(loc[:n]) == prefix and len(loc) > n and isinstance(loc[n], int):
+            return (*prefix, loc[n])
+    if loc[:1] == ("params",) and len(loc) > 1:
+        return ("params", loc[1])
+    return None
+
+
+def _drop(
+    data: dict[str, Any], root: _Node, removable: set[tuple[Any, ...]], broken: dict[str, set[str]]
+) -> None:
+    """Remove broken elements from the data and from the located tree (same shape, same indices)."""
+    for key in sorted(removable, reverse=True):  # highest indices first: the lower stay valid
+        container: Any = data
+        located: _Node = root
+        for step in key[:-1]:
+            container = container[step]
+            located = located.value[step]
+        last = key[-1]
+        kind = _BY_ID.get(tuple(key[:-1]), "params")
+        item = container[last]
+        element_id = item.get("id") if isinstance(item, dict) and kind != "params" else last
+        broken.setdefault(kind, set()).add(str(element_id))
+        del container[last]
+        del located.value[last]
+
+
+def _expand(clock: ClockSpec) -> ClockSpec:
+    """``pause: {while_state: [s]}`` → pause on_enter s, resume on_leave s."""
+    if clock.pause is None or not clock.pause.while_state:
+        return clock
+    states = clock.pause.while_state
+    pause = clock.pause.model_copy(update={"on_enter": _union(clock.pause.on_enter, states)})
+    pause._condition = clock.pause.condition
+    if clock.resume is None:
+        resume = Trigger(on_leave=states)
+    else:
+        resume = clock.resume.model_copy(update={"on_leave": _union(clock.resume.on_leave, states)})
+        resume._condition = clock.resume.condition
+    return clock.model_copy(update={"pause": pause, "resume": resume})
+
+
+def _union(a: tuple[str, ...], b: tuple[str, ...]) -> tuple[str, ...]:
+    return tuple(dict.fromkeys((*a, *b)))
+
+
+def _fingerprint(spec: PackSpec) -> str:
+    canonical = json.dumps(
+        spec.model_dump(mode="json", by_alias=True),
+        sort_keys=True,
+        ensure_ascii=False,
+        separators=(",", ":"),
+    )
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
+def _build(
+    spec: PackSpec,
+    chain: list[tuple[Path, _Node]],
+    sources: dict[tuple[str, str], list[Loc]],
+    warnings: list[RuleProblem],
+) -> RulePack:
+    for warning in warnings:
+        log.warning("%s", warning)
+    return RulePack(
+        name=spec.pack,
+        version=spec.version,
+        chain=tuple((str(n.scalar("pack")), str(n.scalar("version"))) for _, n in chain),
+        label=spec.label,
+        timezone=ZoneInfo(spec.timezone),
+        effective=spec.effective,
+        params=MappingProxyType(dict(spec.params)),
+        calendar=spec.calendar,
+        lifecycle=spec.lifecycle,
+        actions=spec.actions,
+        clocks=tuple(_expand(c) for c in spec.clocks),
+        escalations=spec.escalations,
+        routing=spec.routing,
+        fingerprint=_fingerprint(spec),
+        files=tuple(str(p) for p, _ in chain),
+        warnings=tuple(warnings),
+        spec=spec,
+        _sources=MappingProxyType({k: tuple(v) for k, v in sources.items()}),
+    )
+
+
+def load_pack(name_or_path: str | Path, *, search_path: Sequence[Path] = ()) -> RulePack:
+    """Load a pack by name (``national``: looked up in ``search_path``, then ``rules/packs/``) or by
+    path. Raises ``RuleError`` listing every problem (``file:line: message``)."""
+    loaded = _load(name_or_path, search_path)
+    if loaded.pack is None:
+        raise RuleError(loaded.problems or [RuleProblem(str(name_or_path), None, "cannot load")])
+    return loaded.pack
+
+
+def check_pack(path: str | Path, *, search_path: Sequence[Path] = ()) -> list[RuleProblem]:
+    """Every problem of a pack (empty when it loads). Never raises for problems in the pack."""
+    return list(_load(path, search_path).problems)
