@@ -87,7 +87,7 @@ class _Labelled(StrEnum):
 
     @property
     def label(self) -> str:
-        return _LABELS[self]
+        return _LABELS[type(self)][self.value]
 
 
 class Channel(_Labelled):
@@ -126,25 +126,33 @@ class Flag(_Labelled):
     SENSITIVE = "sensitive"
 
 
-_LABELS: dict[StrEnum, str] = {
-    Channel.PLATFORM: "全国根治欠薪线索反映平台",
-    Channel.HOTLINE_12333: "12333 热线",
-    Channel.HOTLINE_12345: "12345 热线",
-    Channel.VISIT: "来访",
-    Channel.LETTER: "来信",
-    Channel.TRANSFERRED: "上级转办",
-    Channel.INSPECTION: "排查",
-    EmployerCategory.CONSTRUCTION: "建筑企业",
-    EmployerCategory.MANUFACTURING: "加工制造企业",
-    EmployerCategory.TRAINING: "校外培训机构",
-    EmployerCategory.OTHER: "其他用人单位",
-    ProjectKind.GOVERNMENT: "政府投资项目",
-    ProjectKind.PPP: "政府与社会资本合作（PPP）项目",
-    ProjectKind.SOE: "国有企业项目",
-    Flag.COLLECTIVE: "群体性",
-    Flag.MALICIOUS: "涉嫌恶意欠薪",
-    Flag.ABSCONDED: "用人单位负责人逃匿",
-    Flag.SENSITIVE: "敏感",
+_LABELS: dict[type[_Labelled], dict[str, str]] = {
+    Channel: {
+        Channel.PLATFORM.value: "全国根治欠薪线索反映平台",
+        Channel.HOTLINE_12333.value: "12333 热线",
+        Channel.HOTLINE_12345.value: "12345 热线",
+        Channel.VISIT.value: "来访",
+        Channel.LETTER.value: "来信",
+        Channel.TRANSFERRED.value: "上级转办",
+        Channel.INSPECTION.value: "排查",
+    },
+    EmployerCategory: {
+        EmployerCategory.CONSTRUCTION.value: "建筑企业",
+        EmployerCategory.MANUFACTURING.value: "加工制造企业",
+        EmployerCategory.TRAINING.value: "校外培训机构",
+        EmployerCategory.OTHER.value: "其他用人单位",
+    },
+    ProjectKind: {
+        ProjectKind.GOVERNMENT.value: "政府投资项目",
+        ProjectKind.PPP.value: "政府与社会资本合作（PPP）项目",
+        ProjectKind.SOE.value: "国有企业项目",
+    },
+    Flag: {
+        Flag.COLLECTIVE.value: "群体性",
+        Flag.MALICIOUS.value: "涉嫌恶意欠薪",
+        Flag.ABSCONDED.value: "用人单位负责人逃匿",
+        Flag.SENSITIVE.value: "敏感",
+    },
 }
 
 
@@ -357,11 +365,11 @@ def _amount(value: object) -> Decimal:
         )
     if amount < 0:
         raise _bad(f"{amount} is negative; an amount owed is 0 or more")
+    if amount > MAX_AMOUNT:  # before quantize(), which fails past the context's 28 digits
+        raise _bad(f"{amount} is above the largest amount accepted ({MAX_AMOUNT})")
     exponent = amount.as_tuple().exponent
     if isinstance(exponent, int) and exponent < -2 and amount != amount.quantize(Decimal("0.01")):
         raise _bad(f"{amount} has more than 2 decimal places; 分 (0.01 yuan) is the smallest unit")
-    if amount > MAX_AMOUNT:
-        raise _bad(f"{amount} is above the largest amount accepted ({MAX_AMOUNT})")
     return amount.quantize(Decimal("0.01"))
 
 
@@ -599,8 +607,8 @@ def read_records(
     InvalidIntake in its place and the others are still read: :func:`parse_batch` passes it
     through, so one bad line does not hold up a whole batch.
     """
-    stripped = text.strip()
-    if not stripped:
+    text = text.removeprefix("\ufeff")  # a BOM from Windows tools is not a syntax error
+    if not text.strip():
         raise InvalidIntake([FieldProblem("<json>", "", "no records: the text is empty")])
     try:
         whole = json.loads(text)

@@ -196,6 +196,8 @@ def test_optional_parts() -> None:
         ({"amount": "NaN"}, "amount", "not an amount in yuan"),
         ({"amount": "1e5"}, "amount", "not an amount in yuan"),
         ({"amount": "1000000000000"}, "amount", "above the largest amount"),
+        ({"amount": "1" * 40 + ".001"}, "amount", "above the largest amount"),
+        ({"amount": "12.345"}, "amount", "more than 2 decimal places"),
         ({"amount": None}, "amount", "not null"),
         ({"migrant_amount": "186000.01"}, "migrant_amount", "more than the 186000.00 yuan"),
         ({"complainant__name": ""}, "complainant.name", "must not be empty"),
@@ -415,6 +417,10 @@ def test_read_one_object_array_and_json_lines() -> None:
     assert [r["ref"] for r in read_records(many)] == ["GZQX-2026-000123", "B"]
     lines = "\n".join(json.dumps(record(ref=f"L{i}"), ensure_ascii=False) for i in range(3))
     assert [r["ref"] for r in read_records(lines + "\n\n")] == ["L0", "L1", "L2"]
+
+
+def test_a_byte_order_mark_is_not_an_error() -> None:
+    assert read_records("\ufeff" + json.dumps(record(), ensure_ascii=False)) == [record()]
 
 
 def test_a_syntax_error_gives_line_and_column() -> None:
