@@ -10,7 +10,7 @@ import re
 from datetime import date, time
 from decimal import Decimal
 from enum import StrEnum
-from typing import Annotated, Final, Literal
+from typing import TYPE_CHECKING, Annotated, Final, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import (
@@ -26,8 +26,10 @@ from pydantic import (
     model_validator,
 )
 
-from zhiqian.rules.conditions import Condition
 from zhiqian.rules.limits import Limit, parse_limit
+
+if TYPE_CHECKING:  # rule-engine costs ~0.45 s to import: only the loader needs it
+    from zhiqian.rules.conditions import Condition
 
 __all__ = [
     "ACTIONS",
@@ -60,6 +62,7 @@ __all__ = [
     "ReportSpec",
     "RequireReportAction",
     "RoleSpec",
+    "RollOver",
     "RoutingSpec",
     "StateSpec",
     "Status",
@@ -273,7 +276,7 @@ class ClockSpec(_Strict):
     # the engine accepts a per-case limit (e.g. the period written in a 责令支付 order)
     per_case_limit: bool = False
     count_start_day: bool = False  # 民法典 Art. 201: the start day is not counted
-    roll_over: bool | None = None  # None: the pack calendar's roll_over (民法典 Art. 203)
+    roll_over: RollOver | None = None  # None: the pack calendar's roll_over (民法典 Art. 203)
     extension: ExtensionSpec | None = None
     warn: tuple[WarnSpec, ...] = ()
     basis: NonEmpty
@@ -439,12 +442,28 @@ class EffectiveSpec(_Strict):
         return self
 
 
-class CalendarSpec(_Strict):
-    """Local changes to the working-day calendar (the national data comes from the calendar)."""
+RollOver = Literal["holiday", "non_workday", "none"]  # as zhiqian.rules.deadlines.RollOver
 
-    extra_holidays: tuple[date, ...] = ()
-    extra_workdays: tuple[date, ...] = ()
-    roll_over: bool = True  # 民法典 Art. 203: a calendar-day deadline on a holiday moves on
+
+def _days(value: object) -> object:
+    """``[2019-12-31]`` or ``{2019-12-31: 地方假日}``: a list gets a generic reason."""
+    if isinstance(value, list | tuple):
+        return {d: "规则包地方调整" for d in value}
+    return value
+
+
+class CalendarSpec(_Strict):
+    """Local changes to the working-day calendar (the national data comes from the calendar).
+
+    ``extra_holidays`` / ``extra_workdays``: dates (a list, or a mapping date → reason).
+    ``roll_over``: what a calendar-day deadline does when its last day is not a working day —
+    ``non_workday`` (moves to the next working day; 民法典 Art. 203 read with 法定休假日 including
+    weekends), ``holiday`` (only a named holiday moves it) or ``none``.
+    """
+
+    extra_holidays: Annotated[dict[date, str], BeforeValidator(_days)] = Field(default_factory=dict)
+    extra_workdays: Annotated[dict[date, str], BeforeValidator(_days)] = Field(default_factory=dict)
+    roll_over: RollOver = "non_workday"
     basis: str | None = None
 
 
