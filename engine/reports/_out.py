@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 import html
 import os
-import tempfile
+import secrets
 from collections.abc import Callable, Iterable, Sequence
 from contextlib import suppress
 from dataclasses import dataclass
@@ -74,9 +74,9 @@ def atomic_file(path: str | os.PathLike[str], write: Callable[[Path], None]) -> 
     A failure leaves ``path`` as it was (no half-written report for someone to send upward).
     """
     target = Path(path)
-    fd, name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part", dir=target.parent)
-    os.close(fd)
-    temp = Path(name)
+    # Not mkstemp: its 0600 file would keep the report from the group that must read it; a
+    # random name that the writer creates itself gets the caller's umask.
+    temp = target.with_name(f".{target.name}.{secrets.token_hex(6)}.part")
     try:
         write(temp)
         os.replace(temp, target)
