@@ -179,6 +179,15 @@ OPTIONAL_CONTEXT: Final[Mapping[TemplateName, frozenset[str]]] = {
     "每日台账摘要": frozenset({"office_name"}),
 }
 
+# Variables whose type the templates rely on (numbers compared, lists iterated).
+_CONTEXT_TYPES: Final[Mapping[str, type]] = {
+    "days_left": int,
+    "workers_involved": int,
+    "migrant_workers": int,
+    "cases": list,
+    "enclosures": list,
+}
+
 # Filled from the Notice itself; a context value of the same name is overwritten.
 PROVIDED_CONTEXT: Final[frozenset[str]] = frozenset({"case_ref", "notice"})
 
@@ -200,34 +209,35 @@ REFERRAL_ENCLOSURES: Final[tuple[str, ...]] = (
 # --- masking and formatting ------------------------------------------------------------------
 
 
-def _mask_keep(value: str, head: int, tail: int) -> str:
-    """Mask the alphanumeric characters of ``value`` except the first ``head`` and last ``tail``;
-    separators (spaces, dashes) stay where they are."""
-    positions = [i for i, ch in enumerate(value) if ch.isalnum()]
-    if len(positions) <= head + tail:
-        keep = set(positions[-1:]) if len(positions) > 1 else set()
-    else:
-        keep = set(positions[:head]) | set(positions[len(positions) - tail :])
-    masked = set(positions) - keep
-    return "".join("*" if i in masked else ch for i, ch in enumerate(value))
+# The same rules as zhiqian.engine.intake's masking (this room may not import the engine), so a
+# masked value reads the same in a notice as on the CLI and in reports.
 
 
 def mask_phone(value: object) -> str:
-    """``13812345678`` → ``138****5678``; short numbers keep only the last digit."""
-    return _mask_keep(str(value), 3, 4)
+    """``13812345678`` → ``138****5678``; ``0351-1234567`` → ``0351-***4567`` (area code and
+    extension stay)."""
+    phone = str(value)
+    if "-" in phone:
+        area, number, *extension = phone.split("-")
+        masked = "*" * max(len(number) - 4, 0) + number[-4:]
+        return "-".join([area, masked, *extension])
+    if len(phone) >= 8:
+        return phone[:3] + "*" * (len(phone) - 7) + phone[-4:]
+    return "*" * len(phone)
 
 
 def mask_id_number(value: object) -> str:
-    """``110101199003071234`` → ``110***********1234``."""
-    return _mask_keep(str(value), 3, 4)
+    """``110101199003071234`` → ``110101********1234``: the address code and the last four stay."""
+    id_number = str(value)
+    if len(id_number) >= 12:
+        return id_number[:6] + "*" * (len(id_number) - 10) + id_number[-4:]
+    return "*" * len(id_number)
 
 
 def mask_name(value: object) -> str:
-    """``张三`` → ``张*``, ``欧阳娜娜`` → ``欧***``; one character → ``*``."""
-    text = str(value).strip()
-    if len(text) <= 1:
-        return "*" * len(text)
-    return text[0] + "*" * (len(text) - 1)
+    """``张三`` → ``张*``, ``欧阳娜娜`` → ``欧***``: the first character stays."""
+    name = str(value)
+    return name[:1] + "*" * (len(name) - 1) if name else name
 
 
 def _date_cn(value: object) -> str:
@@ -378,6 +388,17 @@ class NoticeRenderer:
             raise NotifierError(
                 f"notice template {template!r} ({stem}.txt.j2): context lacks required "
                 f"variable(s) {', '.join(missing)} (notice {notice.idempotency_key})",
+                retryable=False,
+            )
+        wrong = [
+            f"{name} must be {kind.__name__}, got {context[name]!r}"
+            for name, kind in _CONTEXT_TYPES.items()
+            if name in context
+            and (not isinstance(context[name], kind) or isinstance(context[name], bool))
+        ]
+        if wrong:
+            raise NotifierError(
+                f"notice template {template!r} ({stem}.txt.j2): " + "; ".join(wrong),
                 retryable=False,
             )
         # The notice's own identity is always available to templates (PROVIDED_CONTEXT).
