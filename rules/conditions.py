@@ -38,7 +38,7 @@ import datetime as _dt
 import difflib
 import re
 from collections.abc import Collection, Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from decimal import Decimal
 from typing import Any, Final
 from zoneinfo import ZoneInfo
@@ -120,6 +120,18 @@ class ConditionContext:
     params: Mapping[str, ParamValue] = field(default_factory=dict)
     clocks: Mapping[str, str] = field(default_factory=dict)
 
+    @classmethod
+    def from_mapping(cls, values: Mapping[str, Any]) -> ConditionContext:
+        """Build from a mapping of field names; unknown or missing fields are a ValueError."""
+        names = {f.name for f in fields(cls)}
+        unknown = sorted(set(values) - names)
+        if unknown:
+            raise ValueError(f"ConditionContext has no field {', '.join(unknown)}")
+        try:
+            return cls(**values)
+        except TypeError as exc:
+            raise ValueError(f"ConditionContext: {exc}") from None
+
 
 def _param_type(value: ParamValue) -> Any:
     if isinstance(value, bool):
@@ -135,7 +147,7 @@ def _as_rule_value(value: ParamValue) -> Any:
     return Decimal(value)
 
 
-class _Context(rule_engine.Context):
+class _Context(rule_engine.Context):  # type: ignore[misc]
     """Refuses rule-engine's built-ins (``$now``, ``$today``, ``$random``…): they read the wall
     clock or are not reproducible; conditions get ``now`` from the engine's injected clock."""
 

@@ -67,7 +67,7 @@ from ruamel.yaml.error import MarkedYAMLError, YAMLError
 from ruamel.yaml.scalarbool import ScalarBoolean
 
 from zhiqian.errors import RuleError, RuleProblem
-from zhiqian.rules.conditions import Condition, ParamValue, compile_condition
+from zhiqian.rules.conditions import Condition, ConditionContext, ParamValue, compile_condition
 from zhiqian.rules.schema import (
     INTERNAL_EVENTS,
     PREVIOUS_STATE,
@@ -418,6 +418,24 @@ class RulePack:
                 return escalation
         raise KeyError(f"pack {self.name!r} has no escalation {escalation_id!r}")
 
+    def guard_check(self, expression: str, context: Mapping[str, Any] | ConditionContext) -> bool:
+        """Evaluate the compiled guard of a lifecycle event (``engine.lifecycle.GuardCheck``).
+
+        ``expression`` is the guard's text as in ``EventSpec.guard``; ``context`` is a
+        ``ConditionContext`` or a mapping of its field names. A text that is not one of this
+        pack's guards is refused (guards are compiled when the pack loads, never at run time).
+        """
+        for event in self.lifecycle.events:
+            cond = event.guard_condition
+            if cond is not None and cond.text == expression:
+                ctx = (
+                    context
+                    if isinstance(context, ConditionContext)
+                    else ConditionContext.from_mapping(context)
+                )
+                return cond.evaluate(ctx)
+        raise KeyError(f"pack {self.name!r} has no event guard {expression!r}")
+
     @property
     def param_values(self) -> Mapping[str, ParamValue]:
         return {name: p.value for name, p in self.params.items()}
@@ -712,18 +730,18 @@ def _load(name_or_path: str | Path, search_path: Sequence[Path]) -> _Loaded:
     warnings: list[RuleProblem] = []
     name = str(name_or_path)
     if isinstance(name_or_path, Path) or _is_path(name):
-        start: Path | None = Path(name_or_path)
+        found: Path | None = Path(name_or_path)
         requested = None
     else:
-        start = _resolve(name, search_path, None)
+        found = _resolve(name, search_path, None)
         requested = name
-        if start is None:
-            folders = ", ".join(str(p) for p in (*search_path, PACKS_DIR))
-            return _Loaded(
-                None,
-                [RuleProblem(name, None, f"no rule pack named {name!r} (looked in {folders})")],
-            )
-    chain = _chain(start, requested, search_path, problems)
+    if found is None:
+        folders = ", ".join(str(p) for p in (*search_path, PACKS_DIR))
+        return _Loaded(
+            None,
+            [RuleProblem(name, None, f"no rule pack named {name!r} (looked in {folders})")],
+        )
+    chain = _chain(found, requested, search_path, problems)
     if not chain:
         return _Loaded(None, problems)
 
@@ -751,15 +769,16 @@ def _load(name_or_path: str | Path, search_path: Sequence[Path]) -> _Loaded:
             break
         except ValidationError as exc:
             removable: set[tuple[Any, ...]] = set()
+            stuck = False
             for loc, problem in _pydantic_problems(root, exc):
                 if problem not in problems:
                     problems.append(problem)
-                key = _removable(loc)
-                if key is None:
-                    removable.clear()
-                    break
-                removable.add(key)
-            if not removable:
+                element = _removable(loc)
+                if element is None:
+                    stuck = True
+                else:
+                    removable.add(element)
+            if stuck or not removable:
                 break
             _drop(data, root, removable, broken)
     if spec is None:
