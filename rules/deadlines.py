@@ -151,16 +151,22 @@ class PauseTrace:
     days_not_counted: tuple[date, ...] = ()
     time_added: timedelta | None = None
 
-    def line(self, unit_word: str) -> str:
-        span = f"{_fmt_local(self.start)} 至 {_fmt_local(self.end)}" if self.end else ""
+    def line(self, unit_word: str, *, stopped: bool = False) -> str:
+        """``unit_word``: ``个工作日`` or ``日``; ``stopped``: this open pause halted the count."""
         if self.end is None:
             span = f"{_fmt_local(self.start)} 起，尚未恢复"
-        if self.time_added is not None:
+            if stopped:
+                return f"中止：{span}：计时停止，期限待恢复后重新计算"
+        else:
+            span = f"{_fmt_local(self.start)} 至 {_fmt_local(self.end)}"
+        if self.time_added is not None and self.time_added:
             return f"中止：{span}，顺延 {_fmt_span(self.time_added)}"
         if self.days_not_counted:
             ds = "、".join(d.strftime("%m-%d") for d in self.days_not_counted[:10])
             more = "…" if len(self.days_not_counted) > 10 else ""
-            return f"中止：{span}，{len(self.days_not_counted)} 个{unit_word}不计入（{ds}{more}）"
+            return f"中止：{span}，{len(self.days_not_counted)} {unit_word}不计入（{ds}{more}）"
+        if self.end is None:
+            return f"中止：{span}，开始于期限届满之后，不影响期限"
         return f"中止：{span}，未跨越计入日的24时，不影响期限"
 
     def to_dict(self) -> dict[str, Any]:
@@ -180,6 +186,7 @@ class SegmentTrace:
     unit: str  # LimitUnit value
     limit: str  # e.g. "60 workdays"
     limit_zh: str
+    n: int  # the count (0 for word limits)
     start: datetime  # local moment counting starts from
     start_day_counted: bool
     counted: tuple[date, ...] = ()  # day units: each counted day in order
@@ -197,6 +204,7 @@ class SegmentTrace:
             "unit": self.unit,
             "limit": self.limit,
             "limit_zh": self.limit_zh,
+            "n": self.n,
             "start": self.start.isoformat(),
             "start_day_counted": self.start_day_counted,
             "counted": [d.isoformat() for d in self.counted],
@@ -253,9 +261,9 @@ class DeadlineTrace:
         out = [f"期限：{self.limit_zh}（{self.limit}）"]
         for seg in self.segments:
             out.extend(self._segment_lines(seg))
-        unit_word = "工作日" if self.unit == LimitUnit.WORKDAYS.value else "日"
+        unit_word = "个工作日" if self.unit == LimitUnit.WORKDAYS.value else "日"
         for p in self.pauses:
-            out.append(p.line(unit_word))
+            out.append(p.line(unit_word, stopped=self.at is None and p.end is None))
         for y in self.assumed_years:
             out.append(
                 f"推定：{y}年调休安排未知（无国务院通知数据），按《全国年节及纪念日放假办法》"
@@ -303,7 +311,9 @@ class DeadlineTrace:
                     f"{pre}计入：第1–{len(seg.counted)}{word}，{_fmt_day(a)} 至 {_fmt_day(b)}"
                 )
         if seg.paused_after is not None:
-            out.append(f"{pre}计时中止：已计 {seg.paused_after} 个单位，剩余待恢复后续算")
+            word = "个工作日" if seg.unit == LimitUnit.WORKDAYS.value else "日"
+            left = f"，尚余 {seg.n - seg.paused_after} {word}" if seg.n else ""
+            out.append(f"{pre}计时中止：已计 {seg.paused_after} {word}{left}，恢复后续算")
         for a, b, name, _k in _runs(seg.makeup_days):
             days = _fmt_day(a) if a == b else f"{_fmt_day(a)}…{_fmt_day(b)}"
             out.append(f"{pre}调休上班：{days} {name}（计入）")
@@ -662,6 +672,7 @@ def compute_deadline(
                 unit=lim.unit.value,
                 limit=str(lim),
                 limit_zh=limit_text_zh(lim),
+                n=lim.n,
                 start=seg_start.astimezone(tz),
                 start_day_counted=first_counted,
                 counted=tuple(seg.counted),

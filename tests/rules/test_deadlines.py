@@ -356,7 +356,8 @@ def test_open_pause_leaves_the_deadline_unknown() -> None:
     assert d.trace.end is None
     assert d.trace.segments[0].paused_after == 13  # 03-03 … 03-19
     assert d.lines()[-1] == "届满：计时中止中，恢复后重新计算"
-    assert any("尚未恢复" in x for x in d.lines())
+    assert "计时中止：已计 13 个工作日，尚余 47 个工作日，恢复后续算" in d.lines()
+    assert "中止：2026-03-20 周五 15:00 起，尚未恢复：计时停止，期限待恢复后重新计算" in d.lines()
     json.dumps(d.trace.to_dict(), ensure_ascii=False)
     h = dl("24 hours", "2026-03-02 10:00", pauses=[(at("2026-03-02 15:00"), None)])
     assert h.paused
@@ -365,6 +366,7 @@ def test_open_pause_leaves_the_deadline_unknown() -> None:
 
 def test_open_pause_after_the_deadline_changes_nothing() -> None:
     d = dl("5 workdays", "2026-03-06 10:00", pauses=[(at("2026-03-20 15:00"), None)])
+    assert any("开始于期限届满之后" in x for x in d.lines())
     assert not d.paused
     assert local_day(d) == date(2026, 3, 13)
 
