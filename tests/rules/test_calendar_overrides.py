@@ -205,3 +205,20 @@ def test_conflict_between_two_notices(tmp_path: Path) -> None:
     )
     with pytest.raises(RuleError, match="2027-12-26: holiday here, but working day"):
         LegalCalendar(override_files=[a, b])
+
+
+def test_notices_built_in_code() -> None:
+    from zhiqian.rules.calendar import HolidayNotice
+
+    notice = HolidayNotice(
+        year=2027,
+        source="stored notice",
+        holidays={date(2027, 2, 5): "春节", date(2027, 2, 11): "春节"},
+        workdays={date(2027, 2, 20): "春节"},
+    )
+    cal = LegalCalendar(notices=[notice])
+    assert cal.notices == (notice,)
+    assert not cal.is_workday(date(2027, 2, 11))
+    assert cal.is_workday(date(2027, 2, 20))
+    assert cal.is_workday(date(2027, 2, 9))  # not in this (fictitious) notice
+    assert cal.day(date(2027, 2, 9)).source == "stored notice"
