@@ -218,10 +218,16 @@ def main() -> None:
     args = parser.parse_args()
     n_compile, n_eval, repeat = (20, 500, 3) if args.quick else (200, 5000, 5)
 
-    makers = {"rule-engine": _re_contender, "cel-python": _cel_contender, "simpleeval": _se_contender}
+    makers = {
+        "rule-engine": _re_contender,
+        "cel-python": _cel_contender,
+        "simpleeval": _se_contender,
+    }
     contenders: list[tuple[Contender, str]] = []
     for lang, maker in makers.items():
-        module = {"rule-engine": "rule_engine", "cel-python": "celpy", "simpleeval": "simpleeval"}[lang]
+        module = {"rule-engine": "rule_engine", "cel-python": "celpy", "simpleeval": "simpleeval"}[
+            lang
+        ]
         if importlib.util.find_spec(module) is None:
             print(f"-- {lang}: not installed, skipped")
             continue
@@ -230,15 +236,19 @@ def main() -> None:
     if wrapper is not None:
         contenders.append((wrapper, "rule-engine"))
 
-    print(f"python {sys.version.split()[0]}; compile x{n_compile}, eval x{n_eval}, best of {repeat}\n")
+    print(
+        f"python {sys.version.split()[0]}; compile x{n_compile}, eval x{n_eval}, best of {repeat}\n"
+    )
     print(f"{'contender':<16} {'expression':<18} {'compile µs':>11} {'eval µs':>9}  result")
     for contender, lang in contenders:
         for label, texts in EXPRESSIONS.items():
             text = texts[lang]
             compiled = contender.compile(text)
             result = contender.evaluate(compiled)
-            c_us = _best_us(lambda text=text: contender.compile(text), n_compile, repeat)
-            e_us = _best_us(lambda compiled=compiled: contender.evaluate(compiled), n_eval, repeat)
+            c_us = _best_us(lambda text=text, c=contender: c.compile(text), n_compile, repeat)
+            e_us = _best_us(
+                lambda compiled=compiled, c=contender: c.evaluate(compiled), n_eval, repeat
+            )
             print(f"{contender.name:<16} {label:<18} {c_us:>11.1f} {e_us:>9.2f}  {result!r}")
     print()
     for contender, lang in contenders:

@@ -465,6 +465,7 @@ class _Checker:
     states: set[str] = field(default_factory=set)
     roles: set[str] = field(default_factory=set)
     clock_ids: set[str] = field(default_factory=set)
+    _unknown_states: bool = False
 
     def at(self, path: Sequence[Any], message: str, *, warn: bool = False) -> None:
         node, shown = _walk_to(self.root, path)
@@ -501,7 +502,9 @@ class _Checker:
     def _lifecycle(self, states: set[str]) -> None:
         lc = self.spec.lifecycle
         path = ("lifecycle",)
+        self._unknown_states = False
         if lc.initial not in states:
+            self._unknown_states = True
             self.at(
                 (*path, "initial"),
                 f"unknown initial state {lc.initial!r}{_hint(lc.initial, states)}",
@@ -510,8 +513,10 @@ class _Checker:
             epath = (*path, "events", event.id)
             for src in event.source:
                 if src not in states:
+                    self._unknown_states = True
                     self.at((*epath, "from"), f"unknown state {src!r}{_hint(src, states)}")
             if event.to != PREVIOUS_STATE and event.to not in states:
+                self._unknown_states = True
                 self.at((*epath, "to"), f"unknown state {event.to!r}{_hint(event.to, states)}")
             if event.guard:
                 cond = self._compile(event.guard, (*epath, "guard"))
@@ -528,6 +533,8 @@ class _Checker:
             for src in event.source:
                 targets = into.get(src, set()) if event.to == PREVIOUS_STATE else {event.to}
                 edges.setdefault(src, set()).update(targets)
+        if self._unknown_states:
+            return  # reachability over a lifecycle with unknown states would be noise
         seen, todo = {lc.initial}, [lc.initial]
         while todo:
             for nxt in edges.get(todo.pop(), ()):
@@ -683,7 +690,7 @@ def _chain(
     while path is not None:
         resolved = path.resolve()
         if any(p.resolve() == resolved for p, _ in chain):
-            names = [str(n.scalar("pack")) for _, n in reversed(chain)]
+            names = [str(n.scalar("pack")) for _, n in chain]
             loop = " → ".join([*names, str(expected)])
             assert via is not None
             problems.append(RuleProblem(via.file, via.line, f"extends makes a cycle: {loop}"))
@@ -742,7 +749,8 @@ def _load(name_or_path: str | Path, search_path: Sequence[Path]) -> _Loaded:
             [RuleProblem(name, None, f"no rule pack named {name!r} (looked in {folders})")],
         )
     chain = _chain(found, requested, search_path, problems)
-    if not chain:
+    if not chain or problems:
+        # a broken chain (unreadable file, unknown parent, cycle) would only echo as noise below
         return _Loaded(None, problems)
 
     merger = _Merger(problems)

@@ -376,7 +376,7 @@ class EscalationSpec(_Strict):
     id: str
     label: NonEmpty
     when: NonEmpty
-    do: Annotated[tuple[ActionSpec, ...], Field(min_length=1)]
+    do: tuple[ActionSpec, ...]
     basis: NonEmpty
     status: Status
     once: bool = True  # fire once per case (per clock cycle of the clocks it reads)
@@ -384,6 +384,13 @@ class EscalationSpec(_Strict):
     _condition: Condition | None = PrivateAttr(default=None)
 
     _id = field_validator("id")(_check_ident)
+
+    @field_validator("do")
+    @classmethod
+    def _some(cls, v: tuple[ActionSpec, ...]) -> tuple[ActionSpec, ...]:
+        if not v:
+            raise ValueError("an escalation needs at least one action in do")
+        return v
 
     @property
     def condition(self) -> Condition:
