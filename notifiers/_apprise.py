@@ -12,6 +12,7 @@ import importlib
 import inspect
 import re
 import threading
+import warnings
 from collections.abc import Sequence
 from typing import Any
 
@@ -88,8 +89,15 @@ class AppriseNotifier:
             if found is not None:
                 return found
             module = _apprise()
-            instance = module.Apprise()
-            bad = [u for u in urls.splitlines() if u.strip() and not instance.add(u.strip())]
+            with warnings.catch_warnings():
+                # apprise loads its plugins on the first add(); one of them imports the
+                # deprecated stdlib imghdr (apprise's to fix). Keep that out of hosts that run
+                # with warnings as errors; nothing else is silenced.
+                warnings.filterwarnings(
+                    "ignore", message="'imghdr' is deprecated", category=DeprecationWarning
+                )
+                instance = module.Apprise()
+                bad = [u for u in urls.splitlines() if u.strip() and not instance.add(u.strip())]
             if bad:
                 if not from_config:
                     return None
