@@ -278,7 +278,7 @@ class RecordingHandler:
         self.rcpt_replies: deque[str] = deque()
         self.data_replies: deque[str] = deque()
 
-    async def handle_RCPT(
+    async def handle_RCPT(  # noqa: N802 - aiosmtpd hook name
         self, server: Any, session: Any, envelope: Any, address: str, rcpt_options: list[str]
     ) -> str:
         if self.rcpt_replies:
@@ -286,7 +286,7 @@ class RecordingHandler:
         envelope.rcpt_tos.append(address)
         return "250 OK"
 
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
         if self.data_replies:
             return self.data_replies.popleft()
         self.received.put(MailSeen(envelope.mail_from, list(envelope.rcpt_tos), envelope.content))

@@ -42,7 +42,8 @@ def test_missing_environment_variable_is_a_configuration_error(kit, monkeypatch)
 def test_server_error_is_a_retryable_failure_not_an_exception(http_server, kit):
     http_server.script(500)
     result = AppriseNotifier(json_url(http_server)).send(kit.make_notice(), kit.rendered)
-    assert not result.ok and result.retryable
+    assert not result.ok
+    assert result.retryable
     assert "500" in result.detail
     http_server.next_request()
 
@@ -50,20 +51,24 @@ def test_server_error_is_a_retryable_failure_not_an_exception(http_server, kit):
 def test_client_error_is_permanent(http_server, kit):
     http_server.script(400)
     result = AppriseNotifier(json_url(http_server)).send(kit.make_notice(), kit.rendered)
-    assert not result.ok and not result.retryable and "400" in result.detail
+    assert not result.ok
+    assert not result.retryable
+    assert "400" in result.detail
 
 
 def test_server_down_is_retryable(closed_port, kit):
     notifier = AppriseNotifier(f"json://127.0.0.1:{closed_port}/robot")
     result = notifier.send(kit.make_notice(), kit.rendered)
-    assert not result.ok and result.retryable
+    assert not result.ok
+    assert result.retryable
 
 
 def test_unparseable_configured_url_names_only_the_scheme(kit):
     notifier = AppriseNotifier("nosuchservice://secret-token-123@host/")
     with pytest.raises(NotifierError, match="nosuchservice://") as caught:
         notifier.send(kit.make_notice(), kit.rendered)
-    assert "secret-token-123" not in str(caught.value) and caught.value.retryable is False
+    assert "secret-token-123" not in str(caught.value)
+    assert caught.value.retryable is False
 
 
 def test_address_as_apprise_url(http_server, kit):
@@ -71,7 +76,8 @@ def test_address_as_apprise_url(http_server, kit):
     assert notifier.send(kit.make_notice(address=json_url(http_server)), kit.rendered).ok
     http_server.next_request()
     bad = notifier.send(kit.make_notice(address="nosuchservice://x"), kit.rendered)
-    assert not bad.ok and not bad.retryable
+    assert not bad.ok
+    assert not bad.retryable
 
 
 def test_urls_and_urls_env_exclude_each_other():

@@ -55,7 +55,9 @@ def test_retry_carries_the_same_message_id(smtp_server, kit):
         ]
         for _ in range(2)
     ]
-    assert first.ok and second.ok and ids[0] == ids[1] == first.remote_id
+    assert first.ok
+    assert second.ok
+    assert ids[0] == ids[1] == first.remote_id
 
 
 def test_text_only_notice_is_a_single_part(smtp_server, kit):
@@ -70,19 +72,27 @@ def test_4xx_is_retryable_and_5xx_is_permanent(smtp_server, kit):
     notifier = notifier_for(smtp_server.port)
     smtp_server.handler.data_replies.append("451 4.3.0 Try again later")
     result = notifier.send(kit.make_notice(), kit.rendered)
-    assert not result.ok and result.retryable and "451" in result.detail
+    assert not result.ok
+    assert result.retryable
+    assert "451" in result.detail
 
     smtp_server.handler.rcpt_replies.append("450 4.2.1 Mailbox busy")
     result = notifier.send(kit.make_notice(), kit.rendered)
-    assert not result.ok and result.retryable and "450" in result.detail
+    assert not result.ok
+    assert result.retryable
+    assert "450" in result.detail
 
     smtp_server.handler.rcpt_replies.append("550 5.1.1 No such user")
     result = notifier.send(kit.make_notice(), kit.rendered)
-    assert not result.ok and not result.retryable and "550" in result.detail
+    assert not result.ok
+    assert not result.retryable
+    assert "550" in result.detail
 
     smtp_server.handler.data_replies.append("554 5.7.1 Rejected as spam")
     result = notifier.send(kit.make_notice(), kit.rendered)
-    assert not result.ok and not result.retryable and "554" in result.detail
+    assert not result.ok
+    assert not result.retryable
+    assert "554" in result.detail
 
     # and then the server takes it
     assert notifier.send(kit.make_notice(), kit.rendered).ok
@@ -91,14 +101,17 @@ def test_4xx_is_retryable_and_5xx_is_permanent(smtp_server, kit):
 
 def test_server_down_is_retryable_and_raises_nothing(closed_port, kit):
     result = notifier_for(closed_port).send(kit.make_notice(), kit.rendered)
-    assert not result.ok and result.retryable
+    assert not result.ok
+    assert result.retryable
     assert "ConnectionRefused" in result.detail
 
 
 def test_silent_server_times_out_retryably(silent_server, kit):
     notifier = SmtpNotifier("127.0.0.1", silent_server, SENDER, timeout=0.3)
     result = notifier.send(kit.make_notice(), kit.rendered)
-    assert not result.ok and result.retryable and "timed out" in result.detail
+    assert not result.ok
+    assert result.retryable
+    assert "timed out" in result.detail
 
 
 @pytest.mark.parametrize(
@@ -106,7 +119,8 @@ def test_silent_server_times_out_retryably(silent_server, kit):
 )
 def test_unusable_address_is_permanent(smtp_server, kit, address):
     result = notifier_for(smtp_server.port).send(kit.make_notice(address=address), kit.rendered)
-    assert not result.ok and not result.retryable
+    assert not result.ok
+    assert not result.retryable
     assert smtp_server.handler.received.empty()
 
 
@@ -137,7 +151,8 @@ def test_login_with_credentials_from_the_environment(start_smtp, kit, monkeypatc
     monkeypatch.setenv("ZQ_SMTP_PASS", "wrong")
     with pytest.raises(NotifierError, match="rejected the credentials") as caught:
         notifier.send(kit.make_notice(), kit.rendered)
-    assert caught.value.retryable is False and "wrong" not in str(caught.value)
+    assert caught.value.retryable is False
+    assert "wrong" not in str(caught.value)
 
     monkeypatch.setenv("ZQ_SMTP_PASS", "s3cret")
     assert notifier.send(kit.make_notice(), kit.rendered).ok

@@ -38,7 +38,8 @@ def test_shipped_templates_compile(renderer):
 @pytest.mark.parametrize("template", TEMPLATES)
 def test_every_template_renders_its_example(renderer, kit, template):
     out = renderer.render(kit.make_notice(template))
-    assert out.subject and "\n" not in out.subject
+    assert out.subject
+    assert "\n" not in out.subject
     assert out.text.strip()
     assert "None" not in out.text
     assert "YZ-2026-0001" in out.text or template == "每日台账摘要"
@@ -74,7 +75,8 @@ def test_overdue_warning_text(renderer, kit):
         assert expected in out.text
     ctx = kit.contexts["超期预警"] | {"days_left": 2, "day_unit": "日"}
     out = renderer.render(kit.make_notice("超期预警", context=ctx))
-    assert "尚余2日" in out.text and "尚余2日" in out.subject
+    assert "尚余2日" in out.text
+    assert "尚余2日" in out.subject
     out = renderer.render(kit.make_notice("超期预警", context=ctx | {"days_left": 0}))
     assert "期限于今日届满" in out.text
 
@@ -122,13 +124,16 @@ def test_referral_letter_carries_what_the_police_need(renderer, kit):
         assert expected in text, expected
     for number, item in enumerate(REFERRAL_ENCLOSURES, start=1):
         assert f"{number}. {item}" in text
-    assert "送达回证" in text and "调查报告" in text and "涉案物品清单" in text
+    assert "送达回证" in text
+    assert "调查报告" in text
+    assert "涉案物品清单" in text
 
 
 def test_referral_enclosures_can_be_given(renderer, kit):
     ctx = kit.contexts["移送函"] | {"enclosures": ["调查报告（12页）", "送达回证（1页）"]}
     text = renderer.render(kit.make_notice("移送函", context=ctx)).text
-    assert "1. 调查报告（12页）" in text and "2. 送达回证（1页）" in text
+    assert "1. 调查报告（12页）" in text
+    assert "2. 送达回证（1页）" in text
     assert REFERRAL_ENCLOSURES[1] not in text
 
 
@@ -138,7 +143,8 @@ def test_daily_digest_sorts_most_overdue_first_and_aligns_columns(renderer, kit)
     assert "在办案件3件，其中已超期1件，今日到期1件" in out.text
     rows = [line for line in out.text.splitlines() if line.startswith(("1 ", "2 ", "3 "))]
     assert [r.split()[1] for r in rows] == ["YZ-2026-0002", "YZ-2026-0003", "YZ-2026-0001"]
-    assert rows[0].endswith("超期1个工作日") and rows[1].endswith("今日届满")
+    assert rows[0].endswith("超期1个工作日")
+    assert rows[1].endswith("今日届满")
     assert rows[2].endswith("尚余6个工作日")
     # the status column starts at the same display column on every row (CJK counts two)
     from unicodedata import east_asian_width
@@ -149,13 +155,15 @@ def test_daily_digest_sorts_most_overdue_first_and_aligns_columns(renderer, kit)
     starts = {width(r[: r.rfind(" ") + 1]) for r in rows}
     assert len(starts) == 1
     assert "…" in rows[0]  # the long employer name was cut to its column
-    assert out.html is not None and out.html.count("<tr><td>") == 3
+    assert out.html is not None
+    assert out.html.count("<tr><td>") == 3
 
 
 def test_empty_digest(renderer, kit):
     ctx = kit.contexts["每日台账摘要"] | {"cases": []}
     out = renderer.render(kit.make_notice("每日台账摘要", context=ctx))
-    assert "今日无在办案件" in out.text and "在办0件" in out.subject
+    assert "今日无在办案件" in out.text
+    assert "在办0件" in out.subject
 
 
 @pytest.mark.parametrize("template", [t for t in TEMPLATES if t not in PERSONAL_DATA_TEMPLATES])
@@ -168,7 +176,7 @@ def test_other_templates_never_print_personal_data_unmasked(renderer, kit, templ
 
 
 def test_only_the_referral_letter_may_carry_personal_data():
-    assert PERSONAL_DATA_TEMPLATES == {"移送函"}
+    assert frozenset({"移送函"}) == PERSONAL_DATA_TEMPLATES
 
 
 def test_html_twin_is_autoescaped_and_text_is_not(renderer, kit):
@@ -176,7 +184,8 @@ def test_html_twin_is_autoescaped_and_text_is_not(renderer, kit):
     out = renderer.render(kit.make_notice("超期预警", context=ctx))
     assert "<script>alert(1)</script>某公司" in out.text
     assert out.html is not None
-    assert "<script>" not in out.html and "&lt;script&gt;" in out.html
+    assert "<script>" not in out.html
+    assert "&lt;script&gt;" in out.html
 
 
 def test_notice_subject_wins_over_the_template(renderer, kit):
@@ -191,7 +200,9 @@ def test_missing_required_variables_are_all_named(renderer, kit):
     with pytest.raises(NotifierError) as caught:
         renderer.render(kit.make_notice(context=ctx))
     message = str(caught.value)
-    assert "超期预警" in message and "basis" in message and "deadline" in message
+    assert "超期预警" in message
+    assert "basis" in message
+    assert "deadline" in message
     assert caught.value.retryable is False
 
 
@@ -199,7 +210,8 @@ def test_strict_undefined_names_the_variable(tmp_path: Path, kit):
     (tmp_path / "overdue_warning.txt.j2").write_text("{{ case_ref }} {{ 承办科室 }}\n", "utf-8")
     with pytest.raises(NotifierError, match="承办科室") as caught:
         NoticeRenderer(tmp_path).render(kit.make_notice())
-    assert "超期预警" in str(caught.value) and "overdue_warning.txt.j2" in str(caught.value)
+    assert "超期预警" in str(caught.value)
+    assert "overdue_warning.txt.j2" in str(caught.value)
 
 
 def test_strict_undefined_inside_a_digest_row(renderer, kit):

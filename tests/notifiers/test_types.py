@@ -45,7 +45,8 @@ def test_notice_is_frozen_and_normalised(kit):
         idempotency_key="k",
         created_at=local,
     )
-    assert notice.created_at == local and notice.created_at.utcoffset() == timedelta(0)
+    assert notice.created_at == local
+    assert notice.created_at.utcoffset() == timedelta(0)
     ctx["a"].append(3)  # the caller's dict is not the notice's
     assert notice.context["a"] == [1, 2]
     with pytest.raises(TypeError):
@@ -104,7 +105,8 @@ def test_idempotency_key_is_ascii_and_unambiguous():
     key = make_idempotency_key(
         case_id=7, rule_id="warn:调查", cycle=1, recipient="handler", channel="smtp"
     )
-    assert key.isascii() and header_safe_key(key) == key
+    assert key.isascii()
+    assert header_safe_key(key) == key
     other = make_idempotency_key(
         case_id=7, rule_id="warn", cycle="调查:1", recipient="handler", channel="smtp"
     )

@@ -48,7 +48,8 @@ def test_signed_json_post(http_server, secret_env, kit):
 
     result = notifier.send(notice, rendered)
 
-    assert result.ok and result.remote_id == "req-77", result.detail
+    assert result.ok, result.detail
+    assert result.remote_id == "req-77"
     seen = http_server.next_request()
     assert seen.path == "/hook"
     assert seen.headers["Content-Type"] == "application/json; charset=utf-8"
@@ -64,9 +65,11 @@ def test_signed_json_post(http_server, secret_env, kit):
     )
     payload = seen.json()
     assert payload["template"] == "提级办理通知书"
-    assert payload["subject"] == rendered.subject and payload["text"] == rendered.text
+    assert payload["subject"] == rendered.subject
+    assert payload["text"] == rendered.text
     assert payload["idempotency_key"] == notice.idempotency_key
-    assert payload["case_ref"] == "YZ-2026-0001" and payload["version"] == 1
+    assert payload["case_ref"] == "YZ-2026-0001"
+    assert payload["version"] == 1
     assert "context" not in payload  # personal data stay home unless asked for
     assert "提级" in seen.body.decode("utf-8")  # UTF-8, not \\u escapes
 
@@ -82,12 +85,20 @@ def test_tampering_and_replay_are_detected(http_server, secret_env, kit):
     )
     # the same request replayed 10 minutes later
     assert not verify_webhook_signature(
-        secret=SECRET, body=seen.body, timestamp=ts, signature=sig, now=kit.now + timedelta(minutes=10)
+        secret=SECRET,
+        body=seen.body,
+        timestamp=ts,
+        signature=sig,
+        now=kit.now + timedelta(minutes=10),
     )
     # a fresh timestamp on the old signature
     fresh = str(int(ts) + 600)
     assert not verify_webhook_signature(
-        secret=SECRET, body=seen.body, timestamp=fresh, signature=sig, now=kit.now + timedelta(minutes=10)
+        secret=SECRET,
+        body=seen.body,
+        timestamp=fresh,
+        signature=sig,
+        now=kit.now + timedelta(minutes=10),
     )
     assert not verify_webhook_signature(
         secret="other", body=seen.body, timestamp=ts, signature=sig, now=kit.now
@@ -100,8 +111,10 @@ def test_500_then_200_is_retryable_with_the_same_key(http_server, secret_env, ki
     http_server.script((500, {}, b"database down"), 200)
 
     first = notifier.send(notice, kit.rendered)
-    assert not first.ok and first.retryable
-    assert "HTTP 500" in first.detail and "database down" in first.detail
+    assert not first.ok
+    assert first.retryable
+    assert "HTTP 500" in first.detail
+    assert "database down" in first.detail
     second = notifier.send(notice, kit.rendered)
     assert second.ok
 
@@ -113,27 +126,34 @@ def test_500_then_200_is_retryable_with_the_same_key(http_server, secret_env, ki
 def test_400_is_permanent(http_server, kit):
     http_server.script((400, {}, b'{"error":"unknown template"}'))
     result = WebhookNotifier(http_server.url).send(kit.make_notice(), kit.rendered)
-    assert not result.ok and not result.retryable and "HTTP 400" in result.detail
+    assert not result.ok
+    assert not result.retryable
+    assert "HTTP 400" in result.detail
     assert "unknown template" in result.detail
 
 
 def test_429_is_retryable_and_keeps_retry_after(http_server, kit):
     http_server.script((429, {"Retry-After": "120"}, b""))
     result = WebhookNotifier(http_server.url).send(kit.make_notice(), kit.rendered)
-    assert not result.ok and result.retryable and result.retry_after == 120
+    assert not result.ok
+    assert result.retryable
+    assert result.retry_after == 120
 
 
 def test_503_with_an_http_date_retry_after(http_server, kit):
     http_server.script((503, {"Retry-After": "Mon, 02 Mar 2026 01:31:00 GMT"}, b""))
     notifier = WebhookNotifier(http_server.url, clock=FrozenClock(kit.now))  # now = 01:30:00
     result = notifier.send(kit.make_notice(), kit.rendered)
-    assert result.retryable and result.retry_after == 60
+    assert result.retryable
+    assert result.retry_after == 60
 
 
 def test_redirect_is_not_followed(http_server, kit):
     http_server.script((302, {"Location": "http://elsewhere.example/"}, b""))
     result = WebhookNotifier(http_server.url).send(kit.make_notice(), kit.rendered)
-    assert not result.ok and not result.retryable and "not followed" in result.detail
+    assert not result.ok
+    assert not result.retryable
+    assert "not followed" in result.detail
     http_server.next_request()
     http_server.assert_no_more()
 
@@ -141,13 +161,17 @@ def test_redirect_is_not_followed(http_server, kit):
 def test_server_down_is_retryable_and_raises_nothing(closed_port, kit):
     notifier = WebhookNotifier(f"http://127.0.0.1:{closed_port}/hook", timeout=2)
     result = notifier.send(kit.make_notice(), kit.rendered)
-    assert not result.ok and result.retryable and "refused" in result.detail.lower()
+    assert not result.ok
+    assert result.retryable
+    assert "refused" in result.detail.lower()
 
 
 def test_silent_server_times_out_retryably(silent_server, kit):
     notifier = WebhookNotifier(f"http://127.0.0.1:{silent_server}/hook", timeout=0.3)
     result = notifier.send(kit.make_notice(), kit.rendered)
-    assert not result.ok and result.retryable and "timed out" in result.detail
+    assert not result.ok
+    assert result.retryable
+    assert "timed out" in result.detail
 
 
 def test_missing_secret_is_a_configuration_error(http_server, kit, monkeypatch):
@@ -166,7 +190,9 @@ def test_address_as_url_and_context_on_request(http_server, kit):
     payload = json.loads(http_server.next_request().body)
     assert payload["context"]["employer_uscc"] == "91140100MA0K1234X5"
     bad = notifier.send(kit.make_notice(address="ftp://x/"), kit.rendered)
-    assert not bad.ok and not bad.retryable and "not an http(s) URL" in bad.detail
+    assert not bad.ok
+    assert not bad.retryable
+    assert "not an http(s) URL" in bad.detail
 
 
 def test_bad_url_is_refused_at_construction():
