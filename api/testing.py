@@ -31,7 +31,7 @@ _PLACES = ["城区", "矿区", "郊区", "平定", "盂县", "南山", "东岭",
 def sample_complaint(
     seed: int = 0,
     *,
-    received_at: datetime | None = None,
+    received_at: datetime | str | None = None,
     region: str = "140302",
     **overrides: Any,
 ) -> dict[str, Any]:
@@ -46,6 +46,7 @@ def sample_complaint(
     amount = Decimal(rng.randint(3_000, 2_000_000)) + Decimal(rng.randint(0, 99)) / 100
     migrant_amount = (amount * migrants / workers).quantize(Decimal("0.01"))
     at = received_at or datetime(2026, 11, 2, 9, 30, tzinfo=UTC) + timedelta(hours=seed % 500)
+    received = at if isinstance(at, str) else at.isoformat()
     birth = date(1960, 1, 1) + timedelta(days=rng.randint(0, 365 * 40))
     project = None
     if category == "construction":
@@ -55,7 +56,7 @@ def sample_complaint(
         }
     record: dict[str, Any] = {
         "ref": f"ZQ-TEST-{seed:06d}",
-        "received_at": at.isoformat(),
+        "received_at": received,
         "channel": rng.choice(["platform", "hotline_12333", "visit"]),
         "region": region,
         "employer": {

@@ -23,10 +23,21 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from zhiqian.clock import Clock, SystemClock
+from zhiqian.engine.actions import ACTION_LABELS, ActionEffect, apply_action
+from zhiqian.engine.clock_store import load_clocks, save_clocks
+from zhiqian.engine.clocks import (
+    CaseChange,
+    ClockState,
+    condition_clocks,
+    derived_status,
+    evaluate_clocks,
+    extend_clock,
+)
+from zhiqian.engine.context import campaign_window, case_context
 from zhiqian.engine.divisions import level_of
 from zhiqian.engine.intake import Complaint, parse_complaint
 from zhiqian.engine.lifecycle import Lifecycle
-from zhiqian.engine.views import CaseEvent, CaseView, Page
+from zhiqian.engine.views import CaseEvent, CaseView, ClockView, Page
 from zhiqian.errors import (
     CaseNotFound,
     ConflictError,
@@ -34,7 +45,12 @@ from zhiqian.errors import (
     InvalidIntake,
     Refused,
     StoreError,
+    TransitionRefused,
 )
+from zhiqian.rules.calendar import LegalCalendar
+from zhiqian.rules.conditions import ConditionContext
+from zhiqian.rules.deadlines import compute_deadline
+from zhiqian.rules.limits import parse_limit
 from zhiqian.rules.loader import RulePack, load_pack
 from zhiqian.store.audit import GENESIS, chain_hash, verify_chain
 from zhiqian.store.database import (
@@ -44,7 +60,7 @@ from zhiqian.store.database import (
     head_revision,
     migrate,
 )
-from zhiqian.store.tables import CaseRow, EventRow
+from zhiqian.store.tables import CaseRow, EventRow, TimerRow
 
 __all__ = ["DEFAULT_URL", "Engine"]
 
@@ -53,24 +69,50 @@ RECEIVED = "received"  # the pseudo-event intake writes as a case's first event
 
 _cases = CaseRow.__table__
 _events = EventRow.__table__
-# Columns act() needs, read in one SELECT.
-_HOT = (
-    _cases.c.id,
-    _cases.c.state,
-    _cases.c.previous_state,
-    _cases.c.version,
-    _cases.c.head_hash,
-    _cases.c.pack_name,
-    _cases.c.pack_version,
-)
+_timers = TimerRow.__table__
 
 
 @dataclass(frozen=True, slots=True)
 class _Governing:
-    """A loaded pack version and the machine built from it (one per pack version)."""
+    """A loaded pack version, the machine built from it (one per pack version), its calendar
+    (the national data with the pack's local days) and its campaign window."""
 
     pack: RulePack
     lifecycle: Lifecycle
+    calendar: LegalCalendar
+    campaign: tuple[datetime | None, datetime | None]
+
+    def context(
+        self,
+        row: Any,
+        *,
+        now: datetime,
+        clocks: Iterable[ClockState],
+        state: str | None = None,
+        values: Mapping[str, Any] | None = None,
+    ) -> ConditionContext:
+        source = _Overlay(row, values) if values else row
+        return case_context(
+            source,
+            now=now,
+            pack=self.pack,
+            clocks=condition_clocks(list(clocks), now),
+            state=state,
+            campaign=self.campaign,
+        )
+
+
+class _Overlay:
+    """A row seen with pending changes applied (for conditions evaluated after an action)."""
+
+    def __init__(self, row: Any, values: Mapping[str, Any]) -> None:
+        self._row = row
+        self._values = values
+
+    def __getattr__(self, name: str) -> Any:
+        if name in self._values:
+            return self._values[name]
+        return getattr(self._row, name)
 
 
 class Engine:
@@ -84,10 +126,12 @@ class Engine:
         clock: Clock | None = None,
         owns_bind: bool = False,
         host: Session | sa.Connection | None = None,
+        calendar: LegalCalendar | None = None,
         _governing: dict[tuple[str, str], _Governing] | None = None,
     ) -> None:
         if not packs:
             raise ValueError("an engine needs at least one rule pack")
+        self.calendar = calendar or LegalCalendar.default()
         self._bind = bind
         self._owns_bind = owns_bind
         self._host = host
@@ -97,7 +141,14 @@ class Engine:
         for pack in packs:
             key = (pack.name, pack.version)
             if key not in self._governing:
-                self._governing[key] = _Governing(pack, _build_lifecycle(pack))
+                self._governing[key] = self._govern(pack)
+
+    def _govern(self, pack: RulePack) -> _Governing:
+        calendar = self.calendar.with_extras(
+            extra_holidays=pack.calendar.extra_holidays,
+            extra_workdays=pack.calendar.extra_workdays,
+        )
+        return _Governing(pack, _build_lifecycle(pack), calendar, campaign_window(pack, calendar))
 
     # -- opening ------------------------------------------------------------------------------
 
@@ -109,6 +160,7 @@ class Engine:
         pack: str | Path | RulePack = "national",
         older_packs: Iterable[str | Path | RulePack] = (),
         clock: Clock | None = None,
+        calendar: LegalCalendar | None = None,
         create: bool = False,
     ) -> Engine:
         """Open the engine on a database URL or a host's SQLAlchemy engine.
@@ -116,6 +168,8 @@ class Engine:
         ``create=True`` brings zhiqian's tables to the current migration (Alembic); otherwise
         the schema must already be there (``zhiqian db upgrade``). ``older_packs`` are earlier
         pack versions still governing open cases: a case is never re-judged by a newer pack.
+        ``calendar`` defaults to the national data plus the shipped holiday files; pass
+        ``LegalCalendar.default(folder)`` to add an office's own State Council notice files.
         """
         owns = isinstance(target, str)
         bind = create_engine(target) if isinstance(target, str) else target
@@ -129,7 +183,7 @@ class Engine:
             if owns:
                 bind.dispose()
             raise
-        return cls(bind=bind, packs=packs, clock=clock, owns_bind=owns)
+        return cls(bind=bind, packs=packs, clock=clock, owns_bind=owns, calendar=calendar)
 
     def within(self, host: Session | sa.Connection) -> Engine:
         """A view of this engine whose writes join ``host``'s transaction; the host commits."""
@@ -138,6 +192,7 @@ class Engine:
             packs=[g.pack for g in self._governing.values()],
             clock=self.clock,
             host=host,
+            calendar=self.calendar,
             _governing=self._governing,
         ).with_pack(self.pack)
 
@@ -145,7 +200,7 @@ class Engine:
         """The same engine governing new cases by ``pack`` (already loaded or new)."""
         key = (pack.name, pack.version)
         if key not in self._governing:
-            self._governing[key] = _Governing(pack, _build_lifecycle(pack))
+            self._governing[key] = self._govern(pack)
         self.pack = pack
         return self
 
@@ -306,7 +361,82 @@ class Engine:
             conn.execute(
                 sa.update(_cases).where(_cases.c.id == case_id).values(head_hash=event["hash"])
             )
+            # Clocks count from when the complaint was received, not from when it was keyed in.
+            row = conn.execute(sa.select(_cases).where(_cases.c.id == case_id)).one()
+            change = CaseChange(RECEIVED, None, initial, complaint.received_at)
+            self._move_clocks(conn, governing, row, change, {}, now=now, state=initial)
         return int(case_id)
+
+    def _move_clocks(
+        self,
+        conn: sa.Connection,
+        governing: _Governing,
+        row: Any,
+        change: CaseChange,
+        clocks: Mapping[str, ClockState],
+        *,
+        now: datetime,
+        state: str,
+        values: Mapping[str, Any] | None = None,
+        effect: ActionEffect | None = None,
+    ) -> dict[str, ClockState]:
+        """Evaluate and store the clocks after ``change``; returns the changed ones."""
+        ctx = governing.context(row, now=now, clocks=clocks.values(), state=state, values=values)
+        changed = evaluate_clocks(
+            governing.pack,
+            clocks,
+            change,
+            ctx,
+            calendar=governing.calendar,
+            limit_overrides=effect.limit_overrides if effect else None,
+        )
+        if effect is not None and effect.extension is not None:
+            clock_id, extension = effect.extension
+            try:
+                spec = governing.pack.clock(clock_id)
+            except KeyError:
+                known = ", ".join(c.id for c in governing.pack.clocks)
+                raise Refused(f"extend: no clock {clock_id!r} (clocks: {known})") from None
+            current = changed.get(clock_id, clocks.get(clock_id))
+            changed[clock_id] = extend_clock(
+                spec,
+                current,
+                extension,
+                case=row.id,
+                pack=governing.pack,
+                calendar=governing.calendar,
+            )
+        if changed:
+            save_clocks(
+                conn,
+                row.id,
+                changed,
+                clocks,
+                pack=governing.pack,
+                calendar=governing.calendar,
+                now=now,
+            )
+        if effect is not None:
+            for seq, (within, label) in enumerate(effect.reports):
+                due = compute_deadline(
+                    parse_limit(within),
+                    change.at,
+                    calendar=governing.calendar,
+                    tz=governing.pack.timezone,
+                ).at
+                if due is not None:
+                    conn.execute(
+                        sa.insert(_timers).values(
+                            case_id=row.id,
+                            clock_id=f"report:{label}"[:64],
+                            cycle=row.version + 1,
+                            kind="followup",
+                            seq=seq,
+                            due_at=due,
+                            attempts=0,
+                        )
+                    )
+        return changed
 
     @staticmethod
     def _event_row(
@@ -352,52 +482,84 @@ class Engine:
         actor: str,
         reason: str | None = None,
         at: datetime | None = None,
+        params: Mapping[str, Any] | None = None,
         expected_version: int | None = None,
+        rule_id: str | None = None,
     ) -> CaseView:
-        """Fire lifecycle ``event`` on the case. Refused or lost races change nothing.
+        """Fire a lifecycle event, or record an action, on the case. Refusals change nothing.
 
-        ``expected_version`` is the version the caller last saw (a clerk's screen): if the case
-        moved on since, ``ConflictError`` — the clerk must look again before acting.
+        ``event`` is a lifecycle event (verify, handle, …) or an action inside handling (file,
+        order_payment, extend, raise_level, …; see ``zhiqian.engine.actions``) with its
+        ``params``. ``expected_version`` is the version the caller last saw (a clerk's screen):
+        if the case moved on since, ``ConflictError`` — look again before acting.
         """
         if not actor or not actor.strip():
             raise Refused("an actor is required: every change records who made it")
         now = self._now(at)
+        params = dict(params or {})
         with self._write() as conn:
-            row = conn.execute(sa.select(*_HOT).where(_cases.c.id == case_id)).first()
+            row = conn.execute(sa.select(_cases).where(_cases.c.id == case_id)).first()
             if row is None:
                 raise CaseNotFound(case_id)
             if expected_version is not None and row.version != expected_version:
                 raise ConflictError(case=case_id, expected=expected_version)
             governing = self.governing(row.pack_name, row.pack_version)
-            decision = governing.lifecycle.decide(
-                row.state, event, case=case_id, previous_state=row.previous_state
-            )
+            lifecycle = governing.lifecycle
+            last_at = conn.execute(
+                sa.select(_events.c.at).where(
+                    _events.c.case_id == case_id, _events.c.seq == row.version
+                )
+            ).scalar_one_or_none()
+            if last_at is not None and now < last_at:
+                raise Refused(
+                    f"time {now.isoformat()} is before the case's last event ({last_at.isoformat()})"
+                )
+            clocks = load_clocks(conn, case_id)
+            effect: ActionEffect | None = None
+            values: dict[str, Any] = {}
+            if lifecycle.spec.event(event) is not None:
+                ctx = governing.context(row, now=now, clocks=clocks.values())
+                decision = lifecycle.decide(
+                    row.state, event, case=case_id, previous_state=row.previous_state, context=ctx
+                )
+                source, dest = decision.source, decision.dest
+                values["previous_state"] = decision.previous_state
+                if lifecycle.is_final(dest):
+                    values["closed_at"] = now
+                elif lifecycle.is_final(source):
+                    values["closed_at"] = None
+            elif event in governing.pack.event_ids or event in ACTION_LABELS:
+                if lifecycle.is_final(row.state):
+                    raise TransitionRefused(
+                        case=case_id, event=event, state=row.state, why="the case is closed"
+                    )
+                effect = apply_action(
+                    event, row, params, at=now, actor=actor, pack=governing.pack, clocks=clocks
+                )
+                values.update(effect.values)
+                source = dest = row.state
+            else:
+                known = ", ".join([e.id for e in lifecycle.spec.events] + sorted(ACTION_LABELS))
+                raise TransitionRefused(
+                    case=case_id, event=event, state=row.state, why=f"unknown event; known: {known}"
+                )
             seq = row.version + 1
+            payload = dict(effect.payload) if effect is not None else {}
             ev = self._event_row(
                 case_id=case_id,
                 seq=seq,
                 at=now,
                 actor=actor,
                 event=event,
-                from_state=decision.source,
-                to_state=decision.dest,
+                from_state=source,
+                to_state=dest,
                 reason=reason,
-                rule_id=None,
+                rule_id=rule_id,
                 pack=governing.pack,
-                payload={},
+                payload=payload,
                 prev_hash=row.head_hash,
             )
-            values: dict[str, Any] = {
-                "state": decision.dest,
-                "previous_state": decision.previous_state,
-                "version": seq,
-                "head_hash": ev["hash"],
-                "updated_at": now,
-            }
-            if governing.lifecycle.is_final(decision.dest):
-                values["closed_at"] = now
-            elif governing.lifecycle.is_final(decision.source):
-                values["closed_at"] = None
+            values.update(state=dest, version=seq, head_hash=ev["hash"], updated_at=now)
             updated = conn.execute(
                 sa.update(_cases)
                 .where(_cases.c.id == case_id, _cases.c.version == row.version)
@@ -405,11 +567,34 @@ class Engine:
             )
             if updated.rowcount != 1:
                 raise ConflictError(case=case_id, expected=row.version)
+            # The guarded UPDATE above holds the case's row lock: from here on this transaction
+            # alone writes the case's clocks, timers and next event.
             try:
                 conn.execute(sa.insert(_events).values(**ev))
             except sa.exc.IntegrityError as exc:  # (case_id, seq) taken: another writer won
                 raise ConflictError(case=case_id, expected=row.version) from exc
+            change = CaseChange(event, source, dest, now)
+            self._move_clocks(
+                conn,
+                governing,
+                row,
+                change,
+                clocks,
+                now=now,
+                state=dest,
+                values=values,
+                effect=effect,
+            )
         return self.get(case_id, history=False)
+
+    def allowed(self, case_id: int) -> list[tuple[str, str]]:
+        """(event, label) the lifecycle allows now (guards not evaluated), then the actions."""
+        case = self.get(case_id, history=False)
+        lifecycle = self.governing(case.pack_name, case.pack_version).lifecycle
+        events = [(e, lifecycle.label(e)) for e in lifecycle.events_from(case.state)]
+        if not lifecycle.is_final(case.state):
+            events += sorted(ACTION_LABELS.items())
+        return events
 
     # -- reading ------------------------------------------------------------------------------
 
@@ -420,6 +605,7 @@ class Engine:
             if row is None:
                 raise CaseNotFound(case_id)
             events: list[Any] = []
+            clocks: list[ClockState] = []
             if history:
                 events = list(
                     conn.execute(
@@ -428,7 +614,8 @@ class Engine:
                         .order_by(_events.c.seq)
                     )
                 )
-        return self._view(row, events)
+                clocks = list(load_clocks(conn, case_id).values())
+        return self._view(row, events, clocks)
 
     def get_by_ref(self, ref: str, *, history: bool = True) -> CaseView:
         with self._read() as conn:
@@ -471,11 +658,38 @@ class Engine:
             items=tuple(self._view(r, []) for r in rows), total=total, offset=offset, limit=limit
         )
 
-    def _view(self, row: Any, events: Sequence[Any]) -> CaseView:
+    def _view(self, row: Any, events: Sequence[Any], clocks: Sequence[ClockState] = ()) -> CaseView:
         governing = self._governing.get((row.pack_name, row.pack_version))
-        label: Callable[[str], str] = (
+        lifecycle_label: Callable[[str], str] = (
             governing.lifecycle.label if governing is not None else (lambda s: s)
         )
+
+        def label(event: str) -> str:
+            if event == RECEIVED:
+                return "受理登记"
+            return ACTION_LABELS.get(event) or lifecycle_label(event)
+
+        now = self.clock.now()
+        clock_views = []
+        for state in clocks:
+            spec = None
+            if governing is not None:
+                try:
+                    spec = governing.pack.clock(state.clock_id)
+                except KeyError:
+                    spec = None
+            clock_views.append(
+                ClockView(
+                    id=state.clock_id,
+                    label=spec.label if spec else state.clock_id,
+                    status=derived_status(state, now),
+                    started_at=state.started_at,
+                    deadline=state.deadline_at,
+                    assumed=state.assumed,
+                    basis=spec.basis if spec else "",
+                    trace=tuple(state.trace.get("lines", ())),
+                )
+            )
         return CaseView(
             id=row.id,
             ref=row.ref,
@@ -485,7 +699,7 @@ class Engine:
             handling_region=row.handling_region,
             level=row.level,
             state=row.state,
-            state_label=label(row.state),
+            state_label=lifecycle_label(row.state),
             version=row.version,
             pack_name=row.pack_name,
             pack_version=row.pack_version,
@@ -515,7 +729,7 @@ class Engine:
                     at=e.at,
                     actor=e.actor,
                     event=e.event,
-                    label="受理登记" if e.event == RECEIVED else label(e.event),
+                    label=label(e.event),
                     from_state=e.from_state,
                     to_state=e.to_state,
                     reason=e.reason,
@@ -526,6 +740,7 @@ class Engine:
                 )
                 for e in events
             ),
+            clocks=tuple(clock_views),
         )
 
     # -- audit --------------------------------------------------------------------------------

@@ -11,7 +11,7 @@ Validate first, mutate last: ``decide`` only computes the next state; the caller
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -22,8 +22,8 @@ from zhiqian.rules.schema import PREVIOUS_STATE, LifecycleSpec
 
 __all__ = ["Decision", "Lifecycle"]
 
-GuardCheck = Callable[[str, Mapping[str, Any]], bool]
-"""``(guard_expression, context) -> allowed``: evaluates an event's guard for a case."""
+GuardCheck = Callable[[str, Any], bool]
+"""``(event_id, context) -> allowed``: evaluates an event's guard for a case."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,7 +39,7 @@ class _Token:
 
     __slots__ = ("context", "previous", "state")
 
-    def __init__(self, state: str, previous: str | None, context: Mapping[str, Any]) -> None:
+    def __init__(self, state: str, previous: str | None, context: object) -> None:
         self.state = state
         self.previous = previous
         self.context = context
@@ -69,7 +69,7 @@ class Lifecycle:
         for ev in spec.events:
             conditions: list[Callable[[EventData], bool]] = []
             if ev.guard is not None:
-                conditions.append(self._guard(ev.guard))
+                conditions.append(self._guard(ev.id))
             for source in ev.source:
                 if ev.to == PREVIOUS_STATE:
                     targets = returns_to.get(source, ())
@@ -100,13 +100,13 @@ class Lifecycle:
                     into[ev.to].append(source)
         return {state: tuple(sources) for state, sources in into.items()}
 
-    def _guard(self, expression: str) -> Callable[[EventData], bool]:
+    def _guard(self, event_id: str) -> Callable[[EventData], bool]:
         check = self._guard_check
 
         def guard(event_data: EventData) -> bool:
             assert check is not None  # ensured in __init__
             token: _Token = event_data.model
-            return check(expression, token.context)
+            return check(event_id, token.context)
 
         return guard
 
@@ -135,7 +135,7 @@ class Lifecycle:
         *,
         case: object = None,
         previous_state: str | None = None,
-        context: Mapping[str, Any] | None = None,
+        context: object = None,
     ) -> Decision:
         """The transition ``event`` makes from ``state``; ``TransitionRefused`` if none. Pure."""
         if state not in self._allowed:
@@ -163,7 +163,7 @@ class Lifecycle:
                 state=state,
                 why=f"no state to return to (recorded: {previous_state!r})",
             )
-        token = _Token(state, previous_state, context or {})
+        token = _Token(state, previous_state, context)
         try:
             fired = self._machine.events[event].trigger(token)
         except MachineError as exc:  # defensive: the pre-check above should make this unreachable

@@ -62,7 +62,7 @@ class CaseView:
     pack_name: str
     pack_version: str
     employer_name: str
-    employer_uscc: str
+    employer_uscc: str | None
     employer_category: str
     project_name: str | None
     project_kind: str | None
@@ -72,7 +72,7 @@ class CaseView:
     migrant_amount: Decimal
     complainant_name: str
     complainant_phone: str
-    complainant_id_number: str
+    complainant_id_number: str | None
     flags: tuple[str, ...]
     summary: str
     leader: str | None

@@ -61,7 +61,7 @@ class CaseRow(ZqModel, table=True):
     pack_version: str = Field(max_length=32)
 
     employer_name: str = Field(max_length=200)
-    employer_uscc: str = Field(max_length=18, index=True)
+    employer_uscc: str | None = Field(default=None, max_length=18, index=True)
     employer_category: str = Field(max_length=16)
     project_name: str | None = Field(default=None, max_length=200)
     project_kind: str | None = Field(default=None, max_length=16)
@@ -71,7 +71,7 @@ class CaseRow(ZqModel, table=True):
     migrant_amount: Decimal = Field(sa_type=Money)
     complainant_name: str = Field(max_length=100)
     complainant_phone: str = Field(max_length=32)
-    complainant_id_number: str = Field(max_length=18)
+    complainant_id_number: str | None = Field(default=None, max_length=18)
     flags: list[str] = Field(default_factory=list, sa_type=sa.JSON)
     summary: str = Field(default="", sa_type=sa.Text)
 

@@ -146,7 +146,7 @@ def test_duplicate_ref_is_refused(engine: Engine) -> None:
 def test_a_batch_reports_per_record(engine: Engine) -> None:
     records = [
         sample_complaint(10),
-        sample_complaint(11, region="999999"),
+        {**sample_complaint(11), "region": "999999"},
         sample_complaint(12),
         sample_complaint(10),
     ]

@@ -123,15 +123,15 @@ def test_guards_are_evaluated_and_a_false_guard_refuses() -> None:
     )
     seen: list[tuple[str, Any]] = []
 
-    def check(expression: str, context: Any) -> bool:
-        seen.append((expression, dict(context)))
+    def check(event_id: str, context: Any) -> bool:
+        seen.append((event_id, dict(context)))
         return bool(context.get("ok"))
 
     lc = Lifecycle(spec, guard_check=check)
     assert lc.decide("reviewing", "close", context={"ok": True}).dest == "closed"
     with pytest.raises(TransitionRefused, match="guard is false: recovered"):
         lc.decide("reviewing", "close", context={"ok": False})
-    assert seen == [("recovered", {"ok": True}), ("recovered", {"ok": False})]
+    assert seen == [("close", {"ok": True}), ("close", {"ok": False})]
 
 
 def test_guards_without_a_checker_are_rejected_at_build() -> None:

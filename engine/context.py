@@ -1,0 +1,69 @@
+"""What conditions see of a case: a plain ``ConditionContext`` built from the stored row."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import date, datetime, time, timedelta
+from typing import Any
+
+from zhiqian.rules.calendar import LegalCalendar
+from zhiqian.rules.conditions import ConditionContext
+from zhiqian.rules.loader import RulePack
+
+__all__ = ["campaign_window", "case_context"]
+
+
+def campaign_window(
+    pack: RulePack, calendar: LegalCalendar
+) -> tuple[datetime | None, datetime | None]:
+    """The pack's effective window as aware datetimes in its zone (None where open).
+
+    ``to: spring_festival`` ends the window at the close of the day before the published 春节
+    break (LAW.md §3: the break may start before 除夕); ``new_year`` at the close of 31 December.
+    """
+    effective = pack.effective
+    if effective is None:
+        return None, None
+    tz = pack.timezone
+    start = datetime.combine(effective.from_, time.min, tzinfo=tz)
+    to = effective.to
+    end_date: date | None
+    if to == "spring_festival":
+        year = effective.from_.year + 1 if effective.from_.month >= 3 else effective.from_.year
+        break_start, _assumed = calendar.spring_festival_break_start(year)
+        end_date = break_start - timedelta(days=1)
+    elif to == "new_year":
+        end_date = date(effective.from_.year, 12, 31)
+    else:
+        end_date = to
+    end = datetime.combine(end_date, time.max, tzinfo=tz) if end_date else None
+    return start, end
+
+
+def case_context(
+    row: Any,
+    *,
+    now: datetime,
+    pack: RulePack,
+    clocks: Mapping[str, str],
+    state: str | None = None,
+    campaign: tuple[datetime | None, datetime | None] = (None, None),
+) -> ConditionContext:
+    """The condition context of a case row (``state`` overrides the row's, e.g. after a move)."""
+    return ConditionContext(
+        level=row.level,
+        region=row.handling_region,
+        state=state or row.state,
+        workers=row.workers,
+        migrant_workers=row.migrant_workers,
+        amount=row.amount,
+        migrant_amount=row.migrant_amount,
+        flags=tuple(row.flags or ()),
+        project_kind=row.project_kind,
+        employer_category=row.employer_category,
+        channel=row.channel,
+        now=now.astimezone(pack.timezone),
+        campaign_start=campaign[0],
+        campaign_end=campaign[1],
+        clocks=clocks,
+    )
