@@ -139,7 +139,7 @@ class RenderedNotice:
     html: str | None = None
 
 
-@dataclass(frozen=True, kw_only=True, slots=True)
+@dataclass(frozen=True, slots=True)
 class DeliveryResult:
     """What one delivery attempt came to.
 
