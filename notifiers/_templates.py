@@ -390,12 +390,19 @@ class NoticeRenderer:
                 f"variable(s) {', '.join(missing)} (notice {notice.idempotency_key})",
                 retryable=False,
             )
+        used = REQUIRED_CONTEXT[template] | OPTIONAL_CONTEXT[template]
         wrong = [
             f"{name} must be {kind.__name__}, got {context[name]!r}"
             for name, kind in _CONTEXT_TYPES.items()
-            if name in context
+            if name in used
+            and name in context
             and (not isinstance(context[name], kind) or isinstance(context[name], bool))
         ]
+        if not wrong and template == "每日台账摘要":
+            for index, row in enumerate(context["cases"]):
+                days = row.get("days_left") if isinstance(row, dict) else None
+                if not isinstance(days, int) or isinstance(days, bool):
+                    wrong.append(f"cases[{index}].days_left must be int, got {days!r}")
         if wrong:
             raise NotifierError(
                 f"notice template {template!r} ({stem}.txt.j2): " + "; ".join(wrong),

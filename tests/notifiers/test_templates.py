@@ -289,6 +289,13 @@ def test_bad_values_are_named(renderer, kit, field, value, message):
     assert template in str(caught.value)
 
 
+def test_digest_row_without_days_left_is_named(renderer, kit):
+    ctx = kit.contexts["每日台账摘要"]
+    ctx["cases"][2]["days_left"] = "0"
+    with pytest.raises(NotifierError, match=r"cases\[2\]\.days_left must be int"):
+        renderer.render(kit.make_notice("每日台账摘要", context=ctx))
+
+
 def test_float_amounts_are_refused(renderer, kit):
     ctx = kit.contexts["督办通知"] | {"amount_owed": 0.1}
     with pytest.raises(NotifierError, match="decimal"):
