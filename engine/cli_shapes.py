@@ -1,0 +1,209 @@
+"""The JSON shapes of the CLI: a contract other offices script against (docs/cli.md).
+
+Pure functions from the library's views to plain dicts; the table renderers read the same dicts,
+so a table never shows something the JSON does not carry. Values stay Python objects here
+(Decimal, datetime); :func:`zhiqian.engine.cli_output.to_jsonable` writes them.
+
+Contract keys (never renamed; new keys may be added):
+
+- ``case add``   → ``[{"id", "ref"}]``
+- ``case show``  → ``{"id", "ref", "state", "level", "region", "leader", "flags",
+  "clocks": [{"id", "label", "status", "deadline", "remaining", "basis"}],
+  "escalations": [{"rule", "actions", "at"}],
+  "events": [{"event", "from", "to", "at", "actor", "reason"}]}``
+- ``overdue``    → ``[{"case", "clock", "deadline", "overdue_by", "level", "region"}]``
+- ``sweep``      → ``{"fired", "escalations", "notices"}``
+- ``notices list`` → ``[{"id", "case", "template", "channel", "recipient", "status", "attempts"}]``
+
+``remaining`` and ``overdue_by`` are whole seconds (``remaining`` is negative once the deadline has
+passed); times are ISO 8601 with the pack's UTC offset; amounts are decimal strings.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime, tzinfo
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from zhiqian.engine.views import CaseEvent, CaseView, ClockView
+
+__all__ = [
+    "case_detail",
+    "case_summary",
+    "clock_shape",
+    "escalation_shape",
+    "event_shape",
+    "notice_shape",
+    "overdue_shape",
+    "sweep_shape",
+]
+
+
+def _local(value: datetime | None, tz: tzinfo) -> datetime | None:
+    return None if value is None else value.astimezone(tz)
+
+
+def case_summary(case: CaseView, tz: tzinfo) -> dict[str, Any]:
+    """One row of ``case list``: no personal data at all."""
+    return {
+        "id": case.id,
+        "ref": case.ref,
+        "state": case.state,
+        "state_label": case.state_label,
+        "level": case.level,
+        "region": case.handling_region,
+        "employer": case.employer_name,
+        "category": case.employer_category,
+        "workers": case.workers,
+        "migrant_workers": case.migrant_workers,
+        "amount": case.amount,
+        "received_at": _local(case.received_at, tz),
+        "leader": case.leader,
+        "flags": list(case.flags),
+    }
+
+
+def clock_shape(clock: ClockView, *, now: datetime, tz: tzinfo) -> dict[str, Any]:
+    remaining: int | None = None
+    if clock.deadline is not None and clock.status in _COUNTING:
+        remaining = int((clock.deadline - now).total_seconds())
+    return {
+        "id": clock.id,
+        "label": clock.label,
+        "status": clock.status,
+        "deadline": _local(clock.deadline, tz),
+        "remaining": remaining,
+        "basis": clock.basis,
+        "started_at": _local(clock.started_at, tz),
+        "assumed": clock.assumed,
+        "trace": list(clock.trace),
+    }
+
+
+# Clock statuses whose deadline still lies ahead of the case (the others have ended, or have no
+# deadline while paused); "warned" and "breached" are derived statuses of a running clock.
+_COUNTING = frozenset({"running", "warned", "breached"})
+
+
+def escalation_shape(item: Any, tz: tzinfo) -> dict[str, Any]:
+    """An escalation the case went through (rule id, what it did, when)."""
+    if isinstance(item, Mapping):
+        rule, actions, at = item.get("rule"), item.get("actions", ()), item.get("at")
+    else:
+        rule = getattr(item, "rule", None) or getattr(item, "rule_id", None)
+        actions, at = getattr(item, "actions", ()), getattr(item, "at", None)
+    return {
+        "rule": rule,
+        "actions": [a if isinstance(a, str | Mapping) else str(a) for a in actions],
+        "at": _local(at, tz) if isinstance(at, datetime) else at,
+    }
+
+
+def event_shape(event: CaseEvent, tz: tzinfo) -> dict[str, Any]:
+    return {
+        "seq": event.seq,
+        "event": event.event,
+        "label": event.label,
+        "from": event.from_state,
+        "to": event.to_state,
+        "at": _local(event.at, tz),
+        "actor": event.actor,
+        "reason": event.reason,
+        "rule": event.rule_id,
+    }
+
+
+def case_detail(
+    case: CaseView, *, now: datetime, tz: tzinfo, show_pii: bool = False
+) -> dict[str, Any]:
+    """``case show``: the record, its clocks, escalations and timeline; personal data masked."""
+    from zhiqian.engine.intake import mask_id_number, mask_name, mask_phone
+
+    complainant: dict[str, Any] = {
+        "name": case.complainant_name,
+        "phone": case.complainant_phone,
+        "id_number": case.complainant_id_number,
+    }
+    if not show_pii:
+        complainant = {
+            "name": mask_name(case.complainant_name),
+            "phone": mask_phone(case.complainant_phone),
+            "id_number": (
+                None
+                if case.complainant_id_number is None
+                else mask_id_number(case.complainant_id_number)
+            ),
+        }
+    project = None
+    if case.project_name is not None or case.project_kind is not None:
+        project = {"name": case.project_name, "kind": case.project_kind}
+    return {
+        "id": case.id,
+        "ref": case.ref,
+        "state": case.state,
+        "state_label": case.state_label,
+        "version": case.version,
+        "level": case.level,
+        "region": case.handling_region,
+        "origin_region": case.region,
+        "leader": case.leader,
+        "supervised_by": case.supervised_by,
+        "police_referred_at": _local(case.police_referred_at, tz),
+        "flags": list(case.flags),
+        "channel": case.channel,
+        "received_at": _local(case.received_at, tz),
+        "closed_at": _local(case.closed_at, tz),
+        "pack": {"name": case.pack_name, "version": case.pack_version},
+        "employer": {
+            "name": case.employer_name,
+            "uscc": case.employer_uscc,
+            "category": case.employer_category,
+        },
+        "project": project,
+        "workers": case.workers,
+        "migrant_workers": case.migrant_workers,
+        "amount": case.amount,
+        "migrant_amount": case.migrant_amount,
+        "complainant": complainant,
+        "pii_shown": show_pii,
+        "summary": case.summary,
+        "clocks": [clock_shape(c, now=now, tz=tz) for c in case.clocks],
+        "escalations": [escalation_shape(e, tz) for e in getattr(case, "escalations", ())],
+        "events": [event_shape(e, tz) for e in case.events],
+    }
+
+
+def overdue_shape(item: Any, *, now: datetime, tz: tzinfo) -> dict[str, Any]:
+    """One row of ``overdue`` from the library's overdue item (see docs/cli.md)."""
+    deadline: datetime = item.deadline
+    return {
+        "case": item.case_id,
+        "ref": getattr(item, "ref", None),
+        "clock": item.clock_id,
+        "clock_label": getattr(item, "clock_label", None),
+        "deadline": _local(deadline, tz),
+        "overdue_by": int((now - deadline).total_seconds()),
+        "level": item.level,
+        "region": item.region,
+    }
+
+
+def sweep_shape(result: Any) -> dict[str, Any]:
+    return {
+        "fired": int(result.fired),
+        "escalations": int(result.escalations),
+        "notices": int(result.notices),
+    }
+
+
+def notice_shape(notice: Any) -> dict[str, Any]:
+    return {
+        "id": notice.id,
+        "case": notice.case_id,
+        "template": notice.template,
+        "channel": notice.channel,
+        "recipient": notice.recipient,
+        "status": notice.status,
+        "attempts": int(notice.attempts),
+    }
