@@ -136,6 +136,9 @@ class Engine:
         self._owns_bind = owns_bind
         self._host = host
         self.clock: Clock = clock or SystemClock()
+        # Called inside the transaction after every change (intake included): the escalation
+        # evaluator hangs here so that rules triggered by case data fire on the change itself.
+        self.after_change: list[Callable[[Engine, sa.Connection, int, datetime], None]] = []
         self.pack: RulePack = packs[0]  # the pack new cases are governed by
         self._governing = _governing if _governing is not None else {}
         for pack in packs:
@@ -365,6 +368,7 @@ class Engine:
             row = conn.execute(sa.select(_cases).where(_cases.c.id == case_id)).one()
             change = CaseChange(RECEIVED, None, initial, complaint.received_at)
             self._move_clocks(conn, governing, row, change, {}, now=now, state=initial)
+            self._after(conn, int(case_id), now)
         return int(case_id)
 
     def _move_clocks(
@@ -496,96 +500,130 @@ class Engine:
         if not actor or not actor.strip():
             raise Refused("an actor is required: every change records who made it")
         now = self._now(at)
-        params = dict(params or {})
         with self._write() as conn:
-            row = conn.execute(sa.select(_cases).where(_cases.c.id == case_id)).first()
-            if row is None:
-                raise CaseNotFound(case_id)
-            if expected_version is not None and row.version != expected_version:
-                raise ConflictError(case=case_id, expected=expected_version)
-            governing = self.governing(row.pack_name, row.pack_version)
-            lifecycle = governing.lifecycle
-            last_at = conn.execute(
-                sa.select(_events.c.at).where(
-                    _events.c.case_id == case_id, _events.c.seq == row.version
-                )
-            ).scalar_one_or_none()
-            if last_at is not None and now < last_at:
-                raise Refused(
-                    f"time {now.isoformat()} is before the case's last event ({last_at.isoformat()})"
-                )
-            clocks = load_clocks(conn, case_id)
-            effect: ActionEffect | None = None
-            values: dict[str, Any] = {}
-            if lifecycle.spec.event(event) is not None:
-                ctx = governing.context(row, now=now, clocks=clocks.values())
-                decision = lifecycle.decide(
-                    row.state, event, case=case_id, previous_state=row.previous_state, context=ctx
-                )
-                source, dest = decision.source, decision.dest
-                values["previous_state"] = decision.previous_state
-                if lifecycle.is_final(dest):
-                    values["closed_at"] = now
-                elif lifecycle.is_final(source):
-                    values["closed_at"] = None
-            elif event in governing.pack.event_ids or event in ACTION_LABELS:
-                if lifecycle.is_final(row.state):
-                    raise TransitionRefused(
-                        case=case_id, event=event, state=row.state, why="the case is closed"
-                    )
-                effect = apply_action(
-                    event, row, params, at=now, actor=actor, pack=governing.pack, clocks=clocks
-                )
-                values.update(effect.values)
-                source = dest = row.state
-            else:
-                known = ", ".join([e.id for e in lifecycle.spec.events] + sorted(ACTION_LABELS))
-                raise TransitionRefused(
-                    case=case_id, event=event, state=row.state, why=f"unknown event; known: {known}"
-                )
-            seq = row.version + 1
-            payload = dict(effect.payload) if effect is not None else {}
-            ev = self._event_row(
-                case_id=case_id,
-                seq=seq,
-                at=now,
-                actor=actor,
-                event=event,
-                from_state=source,
-                to_state=dest,
-                reason=reason,
-                rule_id=rule_id,
-                pack=governing.pack,
-                payload=payload,
-                prev_hash=row.head_hash,
-            )
-            values.update(state=dest, version=seq, head_hash=ev["hash"], updated_at=now)
-            updated = conn.execute(
-                sa.update(_cases)
-                .where(_cases.c.id == case_id, _cases.c.version == row.version)
-                .values(**values)
-            )
-            if updated.rowcount != 1:
-                raise ConflictError(case=case_id, expected=row.version)
-            # The guarded UPDATE above holds the case's row lock: from here on this transaction
-            # alone writes the case's clocks, timers and next event.
-            try:
-                conn.execute(sa.insert(_events).values(**ev))
-            except sa.exc.IntegrityError as exc:  # (case_id, seq) taken: another writer won
-                raise ConflictError(case=case_id, expected=row.version) from exc
-            change = CaseChange(event, source, dest, now)
-            self._move_clocks(
+            self.change_in(
                 conn,
-                governing,
-                row,
-                change,
-                clocks,
+                case_id,
+                event,
+                actor=actor,
+                reason=reason,
                 now=now,
-                state=dest,
-                values=values,
-                effect=effect,
+                params=params,
+                expected_version=expected_version,
+                rule_id=rule_id,
             )
+            self._after(conn, case_id, now)
         return self.get(case_id, history=False)
+
+    def _after(self, conn: sa.Connection, case_id: int, now: datetime) -> None:
+        for hook in self.after_change:
+            hook(self, conn, case_id, now)
+
+    def change_in(
+        self,
+        conn: sa.Connection,
+        case_id: int,
+        event: str,
+        *,
+        actor: str,
+        now: datetime,
+        reason: str | None = None,
+        params: Mapping[str, Any] | None = None,
+        expected_version: int | None = None,
+        rule_id: str | None = None,
+    ) -> None:
+        """One change of a case inside the caller's transaction (``act`` and the sweep use it).
+
+        Internal API for the engine's own components; hosts call :meth:`act`.
+        """
+        params = dict(params or {})
+        row = conn.execute(sa.select(_cases).where(_cases.c.id == case_id)).first()
+        if row is None:
+            raise CaseNotFound(case_id)
+        if expected_version is not None and row.version != expected_version:
+            raise ConflictError(case=case_id, expected=expected_version)
+        governing = self.governing(row.pack_name, row.pack_version)
+        lifecycle = governing.lifecycle
+        last_at = conn.execute(
+            sa.select(_events.c.at).where(
+                _events.c.case_id == case_id, _events.c.seq == row.version
+            )
+        ).scalar_one_or_none()
+        if last_at is not None and now < last_at:
+            raise Refused(
+                f"time {now.isoformat()} is before the case's last event ({last_at.isoformat()})"
+            )
+        clocks = load_clocks(conn, case_id)
+        effect: ActionEffect | None = None
+        values: dict[str, Any] = {}
+        if lifecycle.spec.event(event) is not None:
+            ctx = governing.context(row, now=now, clocks=clocks.values())
+            decision = lifecycle.decide(
+                row.state, event, case=case_id, previous_state=row.previous_state, context=ctx
+            )
+            source, dest = decision.source, decision.dest
+            values["previous_state"] = decision.previous_state
+            if lifecycle.is_final(dest):
+                values["closed_at"] = now
+            elif lifecycle.is_final(source):
+                values["closed_at"] = None
+        elif event in governing.pack.event_ids or event in ACTION_LABELS:
+            if lifecycle.is_final(row.state):
+                raise TransitionRefused(
+                    case=case_id, event=event, state=row.state, why="the case is closed"
+                )
+            effect = apply_action(
+                event, row, params, at=now, actor=actor, pack=governing.pack, clocks=clocks
+            )
+            values.update(effect.values)
+            source = dest = row.state
+        else:
+            known = ", ".join([e.id for e in lifecycle.spec.events] + sorted(ACTION_LABELS))
+            raise TransitionRefused(
+                case=case_id, event=event, state=row.state, why=f"unknown event; known: {known}"
+            )
+        seq = row.version + 1
+        payload = dict(effect.payload) if effect is not None else {}
+        ev = self._event_row(
+            case_id=case_id,
+            seq=seq,
+            at=now,
+            actor=actor,
+            event=event,
+            from_state=source,
+            to_state=dest,
+            reason=reason,
+            rule_id=rule_id,
+            pack=governing.pack,
+            payload=payload,
+            prev_hash=row.head_hash,
+        )
+        values.update(state=dest, version=seq, head_hash=ev["hash"], updated_at=now)
+        updated = conn.execute(
+            sa.update(_cases)
+            .where(_cases.c.id == case_id, _cases.c.version == row.version)
+            .values(**values)
+        )
+        if updated.rowcount != 1:
+            raise ConflictError(case=case_id, expected=row.version)
+        # The guarded UPDATE above holds the case's row lock: from here on this transaction
+        # alone writes the case's clocks, timers and next event.
+        try:
+            conn.execute(sa.insert(_events).values(**ev))
+        except sa.exc.IntegrityError as exc:  # (case_id, seq) taken: another writer won
+            raise ConflictError(case=case_id, expected=row.version) from exc
+        change = CaseChange(event, source, dest, now)
+        self._move_clocks(
+            conn,
+            governing,
+            row,
+            change,
+            clocks,
+            now=now,
+            state=dest,
+            values=values,
+            effect=effect,
+        )
 
     def allowed(self, case_id: int) -> list[tuple[str, str]]:
         """(event, label) the lifecycle allows now (guards not evaluated), then the actions."""
