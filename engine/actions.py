@@ -119,7 +119,8 @@ def apply_action(
         if action in {a.id for a in pack.actions}:
             return ActionEffect(payload=dict(params))
         raise Refused(f"unknown action {action!r}")
-    return handler(row, params, at=at, actor=actor, pack=pack, clocks=clocks)
+    effect: ActionEffect = handler(row, params, at=at, actor=actor, pack=pack, clocks=clocks)
+    return effect
 
 
 def _file(row: Any, params: Mapping[str, Any], **_: Any) -> ActionEffect:

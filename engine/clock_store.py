@@ -16,12 +16,12 @@ import sqlalchemy as sa
 from zhiqian.engine.clocks import ClockState, Extension, warning_moments
 from zhiqian.rules.calendar import LegalCalendar
 from zhiqian.rules.loader import RulePack
-from zhiqian.store.tables import ClockRow, TimerRow
+from zhiqian.store.tables import ClockRow, TimerRow, table_of
 
 __all__ = ["load_clocks", "load_clocks_many", "save_clocks"]
 
-_clocks = ClockRow.__table__
-_timers = TimerRow.__table__
+_clocks = table_of(ClockRow)
+_timers = table_of(TimerRow)
 
 WARN, BREACH = "warn", "breach"
 

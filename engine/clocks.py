@@ -169,6 +169,7 @@ def recompute(
     tz = pack.timezone
     limit = _limit_of(spec, state, tz)
     roll = spec.roll_over or pack.calendar.roll_over
+    deadline: tuple[datetime | None, bool, dict[str, Any]]
     if isinstance(limit, date):
         deadline = _fixed_date_deadline(limit, state, calendar=calendar, tz=tz)
     else:

@@ -12,10 +12,11 @@ SAVEPOINT, so a refused operation of ours never spoils the host's work) and the 
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -24,7 +25,7 @@ from sqlalchemy.orm import Session
 
 from zhiqian.clock import Clock, SystemClock
 from zhiqian.engine.actions import ACTION_LABELS, ActionEffect, apply_action
-from zhiqian.engine.clock_store import load_clocks, save_clocks
+from zhiqian.engine.clock_store import load_clocks, load_clocks_many, save_clocks
 from zhiqian.engine.clocks import (
     CaseChange,
     ClockState,
@@ -32,12 +33,26 @@ from zhiqian.engine.clocks import (
     derived_status,
     evaluate_clocks,
     extend_clock,
+    remaining_workdays,
+)
+from zhiqian.engine.clocks import (
+    recompute as recompute_clock,
 )
 from zhiqian.engine.context import campaign_window, case_context
 from zhiqian.engine.divisions import level_of
 from zhiqian.engine.intake import Complaint, parse_complaint
 from zhiqian.engine.lifecycle import Lifecycle
-from zhiqian.engine.views import CaseEvent, CaseView, ClockView, Page
+from zhiqian.engine.views import (
+    CaseEvent,
+    CaseView,
+    ClockExplanation,
+    ClockView,
+    DeadlineMove,
+    DueItem,
+    EscalationExplanation,
+    Explanation,
+    Page,
+)
 from zhiqian.errors import (
     CaseNotFound,
     ConflictError,
@@ -60,16 +75,16 @@ from zhiqian.store.database import (
     head_revision,
     migrate,
 )
-from zhiqian.store.tables import CaseRow, EventRow, TimerRow
+from zhiqian.store.tables import CaseRow, ClockRow, EventRow, TimerRow, table_of
 
 __all__ = ["DEFAULT_URL", "Engine"]
 
 DEFAULT_URL = "sqlite:///zhiqian.db"
 RECEIVED = "received"  # the pseudo-event intake writes as a case's first event
 
-_cases = CaseRow.__table__
-_events = EventRow.__table__
-_timers = TimerRow.__table__
+_cases = table_of(CaseRow)
+_events = table_of(EventRow)
+_timers = table_of(TimerRow)
 
 
 @dataclass(frozen=True, slots=True)
@@ -787,6 +802,239 @@ class Engine:
         """Every break in the event log's hash chains; an empty list means it verifies."""
         with self._read() as conn:
             return list(verify_chain(conn))
+
+    # -- deadlines: overdue, explain, recompute -------------------------------------------------
+
+    def overdue(
+        self,
+        *,
+        at: datetime | None = None,
+        within: timedelta | None = None,
+        region: str | None = None,
+        level: str | None = None,
+        limit: int = 100,
+    ) -> list[DueItem]:
+        """Running clocks past their deadline at ``at`` (or due within ``within``), most overdue
+        first. An indexed range scan on the stored deadlines: no case is recomputed on read."""
+        now = self._now(at)
+        horizon = now + (within or timedelta(0))
+        clocks = table_of(ClockRow)
+        where: list[sa.ColumnElement[bool]] = [
+            clocks.c.status == "running",
+            clocks.c.deadline_at.is_not(None),
+            clocks.c.deadline_at < horizon,
+        ]
+        if level is not None:
+            where.append(_cases.c.level == level)
+        if region is not None:
+            where.append(_region_filter(_cases.c.handling_region, region))
+        query = (
+            sa.select(
+                clocks.c.case_id,
+                clocks.c.clock_id,
+                clocks.c.deadline_at,
+                clocks.c.assumed,
+                _cases.c.ref,
+                _cases.c.level,
+                _cases.c.handling_region,
+                _cases.c.state,
+                _cases.c.pack_name,
+                _cases.c.pack_version,
+            )
+            .join(_cases, _cases.c.id == clocks.c.case_id)
+            .where(*where)
+            .order_by(clocks.c.deadline_at, clocks.c.case_id)
+            .limit(limit)
+        )
+        with self._read() as conn:
+            rows = conn.execute(query).all()
+        items = []
+        for r in rows:
+            governing = self._governing.get((r.pack_name, r.pack_version))
+            label = r.clock_id
+            calendar = self.calendar
+            tz = self.pack.timezone
+            if governing is not None:
+                calendar, tz = governing.calendar, governing.pack.timezone
+                with contextlib.suppress(KeyError):
+                    label = governing.pack.clock(r.clock_id).label
+            state = ClockState(clock_id=r.clock_id, started_at=now, deadline_at=r.deadline_at)
+            items.append(
+                DueItem(
+                    case_id=r.case_id,
+                    ref=r.ref,
+                    clock=r.clock_id,
+                    label=label,
+                    deadline=r.deadline_at,
+                    overdue_by=now - r.deadline_at,
+                    workdays_left=remaining_workdays(state, now, tz=tz, calendar=calendar),
+                    assumed=r.assumed,
+                    level=r.level,
+                    region=r.handling_region,
+                    state=r.state,
+                )
+            )
+        return items
+
+    def explain(self, case_id: int, *, at: datetime | None = None) -> Explanation:
+        """Which clocks and escalations of the case's pack apply, with deadlines and traces."""
+        now = self._now(at)
+        with self._read() as conn:
+            row = conn.execute(sa.select(_cases).where(_cases.c.id == case_id)).first()
+            if row is None:
+                raise CaseNotFound(case_id)
+            clocks = load_clocks(conn, case_id)
+            fired = {
+                r.rule_id
+                for r in conn.execute(
+                    sa.select(_events.c.rule_id).where(
+                        _events.c.case_id == case_id, _events.c.rule_id.is_not(None)
+                    )
+                )
+            }
+        governing = self.governing(row.pack_name, row.pack_version)
+        pack = governing.pack
+        ctx = governing.context(row, now=now, clocks=clocks.values())
+        clock_lines = []
+        for spec in pack.clocks:
+            state = clocks.get(spec.id)
+            file, line = pack.source_of(spec.id, "clocks")
+            clock_lines.append(
+                ClockExplanation(
+                    id=spec.id,
+                    label=spec.label,
+                    applies=state is not None,
+                    status=derived_status(state, now) if state else "not started",
+                    deadline=state.deadline_at if state else None,
+                    workdays_left=(
+                        remaining_workdays(
+                            state, now, tz=pack.timezone, calendar=governing.calendar
+                        )
+                        if state and state.status == "running"
+                        else None
+                    ),
+                    assumed=state.assumed if state else False,
+                    limit=state.limit_override or str(spec.limit) if state else str(spec.limit),
+                    basis=spec.basis,
+                    source=f"{file}:{line}",
+                    starts_on=_trigger_text(spec.start),
+                    trace=tuple(state.trace.get("lines", ())) if state else (),
+                    extensions=tuple(e.to_json() for e in state.extensions) if state else (),
+                )
+            )
+        escalation_lines = []
+        for esc in pack.escalations:
+            file, line = pack.source_of(esc.id, "escalations")
+            condition = esc.condition
+            escalation_lines.append(
+                EscalationExplanation(
+                    id=esc.id,
+                    label=esc.label,
+                    when=esc.when,
+                    holds_now=bool(condition is not None and condition.evaluate(ctx)),
+                    fired=esc.id in fired,
+                    actions=tuple(_action_text(a) for a in esc.do),
+                    basis=esc.basis,
+                    source=f"{file}:{line}",
+                )
+            )
+        return Explanation(
+            case_id=row.id,
+            ref=row.ref,
+            pack=f"{pack.name} {pack.version}",
+            at=now,
+            calendar_coverage=governing.calendar.coverage_text(),
+            clocks=tuple(clock_lines),
+            escalations=tuple(escalation_lines),
+        )
+
+    def recompute(self, *, apply: bool = False, batch: int = 1000) -> list[DeadlineMove]:
+        """Recompute every open deadline with today's calendar data and the cases' packs.
+
+        First call it with ``apply=False``: it shows which deadlines would move and by how much
+        (a new State Council notice, a pack's local day). ``apply=True`` writes the moves and
+        re-arms their timers, each batch in its own transaction.
+        """
+        clocks_t = table_of(ClockRow)
+        moves: list[DeadlineMove] = []
+        now = self._now(None)
+        last = 0
+        while True:
+            with self._write() if apply else self._read() as conn:
+                rows = conn.execute(
+                    sa.select(clocks_t.c.id, clocks_t.c.case_id)
+                    .where(clocks_t.c.status == "running", clocks_t.c.id > last)
+                    .order_by(clocks_t.c.id)
+                    .limit(batch)
+                ).all()
+                if not rows:
+                    break
+                last = rows[-1].id
+                case_ids = sorted({r.case_id for r in rows})
+                cases = {
+                    c.id: c
+                    for c in conn.execute(sa.select(_cases).where(_cases.c.id.in_(case_ids)))
+                }
+                states = load_clocks_many(conn, case_ids)
+                for case_id in case_ids:
+                    case = cases[case_id]
+                    governing = self.governing(case.pack_name, case.pack_version)
+                    current = {s.clock_id: s for s in states[case_id]}
+                    changed: dict[str, ClockState] = {}
+                    for state in current.values():
+                        if state.status != "running":
+                            continue
+                        try:
+                            spec = governing.pack.clock(state.clock_id)
+                        except KeyError:
+                            continue
+                        fresh = recompute_clock(
+                            spec, state, pack=governing.pack, calendar=governing.calendar
+                        )
+                        if (fresh.deadline_at, fresh.assumed) != (
+                            state.deadline_at,
+                            state.assumed,
+                        ):
+                            changed[state.clock_id] = fresh
+                            moves.append(
+                                DeadlineMove(
+                                    case_id=case_id,
+                                    ref=case.ref,
+                                    clock=state.clock_id,
+                                    old=state.deadline_at,
+                                    new=fresh.deadline_at,
+                                    assumed_before=state.assumed,
+                                    assumed_after=fresh.assumed,
+                                )
+                            )
+                    if apply and changed:
+                        save_clocks(
+                            conn,
+                            case_id,
+                            changed,
+                            current,
+                            pack=governing.pack,
+                            calendar=governing.calendar,
+                            now=now,
+                        )
+        return moves
+
+
+def _trigger_text(trigger: Any) -> str:
+    parts = []
+    for name in ("on_event", "on_enter", "on_leave"):
+        values = getattr(trigger, name, ())
+        if values:
+            parts.append(f"{name}: {', '.join(values)}")
+    if getattr(trigger, "when", None):
+        parts.append(f"when: {trigger.when}")
+    return "; ".join(parts)
+
+
+def _action_text(action: Any) -> str:
+    for name, value in action.model_dump(exclude_none=True).items():
+        return name if not value else f"{name} {value}"
+    return "?"
 
 
 def _region_filter(column: sa.ColumnElement[str], code: str) -> sa.ColumnElement[bool]:

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 from transitions import EventData, Machine, MachineError
 
@@ -67,7 +67,7 @@ class Lifecycle:
         )
         returns_to = self._states_entering_by(spec)
         for ev in spec.events:
-            conditions: list[Callable[[EventData], bool]] = []
+            conditions: list[Any] = []
             if ev.guard is not None:
                 conditions.append(self._guard(ev.id))
             for source in ev.source:
@@ -105,7 +105,7 @@ class Lifecycle:
 
         def guard(event_data: EventData) -> bool:
             assert check is not None  # ensured in __init__
-            token: _Token = event_data.model
+            token = cast(_Token, event_data.model)
             return check(event_id, token.context)
 
         return guard
@@ -180,7 +180,7 @@ class Lifecycle:
 
 def _came_from(target: str) -> Callable[[EventData], bool]:
     def came_from(event_data: EventData) -> bool:
-        token: _Token = event_data.model
+        token = cast(_Token, event_data.model)
         return token.previous == target
 
     return came_from

@@ -4,11 +4,21 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any, Generic, TypeVar
 
-__all__ = ["CaseEvent", "CaseView", "ClockView", "Page"]
+__all__ = [
+    "CaseEvent",
+    "CaseView",
+    "ClockExplanation",
+    "ClockView",
+    "DeadlineMove",
+    "DueItem",
+    "EscalationExplanation",
+    "Explanation",
+    "Page",
+]
 
 T = TypeVar("T")
 
@@ -97,3 +107,104 @@ class Page(Generic[T]):
     @property
     def has_more(self) -> bool:
         return self.offset + len(self.items) < self.total
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class DueItem:
+    """A running clock that is overdue (``overdue_by`` > 0) or due within the asked window."""
+
+    case_id: int
+    ref: str
+    clock: str
+    label: str
+    deadline: datetime
+    overdue_by: timedelta  # negative: still this long to go
+    workdays_left: int | None  # negative: working days overdue
+    assumed: bool
+    level: str
+    region: str
+    state: str
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class DeadlineMove:
+    """What a recompute does (or would do) to one stored deadline."""
+
+    case_id: int
+    ref: str
+    clock: str
+    old: datetime | None
+    new: datetime | None
+    assumed_before: bool
+    assumed_after: bool
+
+    @property
+    def delta(self) -> timedelta | None:
+        if self.old is None or self.new is None:
+            return None
+        return self.new - self.old
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class ClockExplanation:
+    """Why a clock of a case stands where it does: the rule, its basis, the derivation."""
+
+    id: str
+    label: str
+    applies: bool  # started in this case
+    status: str  # running | warned | breached | paused | stopped | cancelled | not started
+    deadline: datetime | None
+    workdays_left: int | None
+    assumed: bool
+    limit: str
+    basis: str
+    source: str  # file:line of the rule
+    starts_on: str  # the start trigger, as written
+    trace: Sequence[str] = ()
+    extensions: Sequence[Mapping[str, str]] = ()
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class EscalationExplanation:
+    id: str
+    label: str
+    when: str
+    holds_now: bool
+    fired: bool
+    actions: Sequence[str]
+    basis: str
+    source: str
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Explanation:
+    """The answer to "which clocks and escalations apply to this case, and why"."""
+
+    case_id: int
+    ref: str
+    pack: str
+    at: datetime
+    calendar_coverage: str
+    clocks: tuple[ClockExplanation, ...]
+    escalations: tuple[EscalationExplanation, ...]
+
+    def lines(self) -> list[str]:
+        out = [
+            f"案件 {self.ref}（#{self.case_id}）· 规则包 {self.pack} · 时点 {self.at:%Y-%m-%d %H:%M} UTC"
+        ]
+        out.append(f"节假日数据覆盖：{self.calendar_coverage}")
+        for c in self.clocks:
+            head = f"[{c.id}] {c.label} — {c.status}"
+            if c.deadline is not None:
+                head += f"，期限 {c.deadline:%Y-%m-%d %H:%M} UTC"
+                if c.workdays_left is not None:
+                    head += f"，剩余 {c.workdays_left} 个工作日"
+                if c.assumed:
+                    head += "（推定：调休安排未公布）"
+            out.append(head)
+            out.append(f"    时限 {c.limit}；依据 {c.basis}（{c.source}）")
+            out.extend(f"    {line}" for line in c.trace)
+        for e in self.escalations:
+            mark = "已触发" if e.fired else ("条件成立" if e.holds_now else "未成立")
+            out.append(f"[{e.id}] {e.label} — {mark}：{e.when}")
+        return out

@@ -17,7 +17,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from zhiqian.store.tables import CaseRow, EventRow
+from zhiqian.store.tables import CaseRow, EventRow, table_of
 
 __all__ = ["GENESIS", "chain_hash", "verify_chain"]
 
@@ -55,8 +55,8 @@ def chain_hash(fields: Mapping[str, Any]) -> str:
 
 def verify_chain(conn: sa.Connection, *, batch: int = 1000) -> Iterator[str]:
     """Yield one finding per break in any case's chain; yields nothing when the log verifies."""
-    cases = CaseRow.__table__
-    events = EventRow.__table__
+    cases = table_of(CaseRow)
+    events = table_of(EventRow)
     last_id = 0
     while True:
         rows = conn.execute(

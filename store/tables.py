@@ -16,7 +16,15 @@ import sqlalchemy as sa
 from sqlalchemy.orm import registry
 from sqlmodel import Field, SQLModel
 
-__all__ = ["METADATA", "CaseRow", "ClockRow", "EventRow", "TimerRow", "ZqModel"]
+__all__ = [
+    "METADATA",
+    "CaseRow",
+    "ClockRow",
+    "EventRow",
+    "TimerRow",
+    "ZqModel",
+    "table_of",
+]
 
 METADATA = sa.MetaData(
     naming_convention={
@@ -34,6 +42,13 @@ Money = sa.Numeric(16, 2, asdecimal=True)
 
 class ZqModel(SQLModel, registry=_REGISTRY):
     """Base of our tables: our registry, never the host's ``SQLModel.metadata``."""
+
+
+def table_of(model: type[ZqModel]) -> sa.Table:
+    """The Core ``Table`` of one of our models (for the Core statements of the hot paths)."""
+    table = model.__table__  # type: ignore[attr-defined]
+    assert isinstance(table, sa.Table)
+    return table
 
 
 class CaseRow(ZqModel, table=True):
