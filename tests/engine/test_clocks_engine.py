@@ -238,7 +238,8 @@ def test_overdue_lists_breached_clocks_most_overdue_first(
         (third.id, "acceptance"),
     ]
     assert items[0].overdue_by > items[1].overdue_by > timedelta(0)
-    assert items[0].workdays_left is not None and items[0].workdays_left < 0
+    assert items[0].workdays_left is not None
+    assert items[0].workdays_left < 0
     soon = engine.overdue(at=cst(2026, 2, 3, 12, 0), within=timedelta(days=8))
     assert {i.case_id for i in soon} == {first.id, third.id}
     assert engine.overdue(region="530000") == []
@@ -297,7 +298,8 @@ def test_recompute_shows_then_applies_moves_after_a_new_notice(db_url: str, tmp_
         assert [(m.case_id, m.clock) for m in preview] == [(case.id, "investigation")]
         move = preview[0]
         assert move.old == before.deadline
-        assert move.assumed_before and not move.assumed_after
+        assert move.assumed_before
+        assert not move.assumed_after
         assert clock_of(eng, case.id, "investigation").deadline == before.deadline  # not applied
         applied = eng.recompute(apply=True)
         assert applied == preview
