@@ -23,6 +23,7 @@ from typing import Any
 
 from zhiqian.engine.clocks import ClockState, Extension, derived_status
 from zhiqian.engine.divisions import level_of, name_path, parent
+from zhiqian.engine.intake import Flag
 from zhiqian.errors import Refused
 from zhiqian.rules.limits import parse_limit
 from zhiqian.rules.loader import RulePack
@@ -47,6 +48,7 @@ ACTION_LABELS: Mapping[str, str] = {
     "police_filed": "公安机关立案",
     "blacklist": "列入失信联合惩戒名单",
     "publicise": "公布重大违法行为",
+    "flag": "标记案情",
 }
 OUTCOME_ACTIONS = frozenset(
     {
@@ -276,6 +278,18 @@ def _increment(column: str) -> Any:
     return handler
 
 
+def _set_flag(row: Any, params: Mapping[str, Any], **_: Any) -> ActionEffect:
+    """Add (or with ``remove=true`` drop) a fact flag learnt during verification."""
+    name = _need(params, "flag", "flag")
+    known = {f.value for f in Flag}
+    if name not in known:
+        raise Refused(f"flag: unknown flag {name!r}; known: {', '.join(sorted(known))}")
+    flags = set(row.flags or ())
+    remove = str(params.get("remove", "")).lower() in {"1", "true", "yes"}
+    flags = flags - {name} if remove else flags | {name}
+    return ActionEffect(values={"flags": sorted(flags)}, payload={"flag": name, "remove": remove})
+
+
 def _recover(row: Any, params: Mapping[str, Any], **_: Any) -> ActionEffect:
     workers = _count(params, "workers", "recover")
     migrants = _count(params, "migrant_workers", "recover")
@@ -325,4 +339,5 @@ _HANDLERS: Mapping[str, Any] = {
     "penalize": _increment("penalty_decisions"),
     "recover": _recover,
     "police_filed": _police_filed,
+    "flag": _set_flag,
 }

@@ -120,10 +120,17 @@ class ProjectKind(_Labelled):
 
 
 class Flag(_Labelled):
+    """Facts that rules read (``"x" in flags``). The last four are usually learnt while the case
+    is verified and set with the ``flag`` action, but a referring system may already know them."""
+
     COLLECTIVE = "collective"
     MALICIOUS = "malicious"
     ABSCONDED = "absconded"
     SENSITIVE = "sensitive"
+    ARREARS_3_MONTHS = "arrears_3_months"
+    EXTREME = "extreme"
+    CANNOT_PAY = "cannot_pay"
+    OLD_CASE = "old_case"
 
 
 _LABELS: dict[type[_Labelled], dict[str, str]] = {
@@ -152,6 +159,10 @@ _LABELS: dict[type[_Labelled], dict[str, str]] = {
         Flag.MALICIOUS.value: "涉嫌恶意欠薪",
         Flag.ABSCONDED.value: "用人单位负责人逃匿",
         Flag.SENSITIVE.value: "敏感",
+        Flag.ARREARS_3_MONTHS.value: "拖欠三个月以上劳动报酬",
+        Flag.EXTREME.value: "极端事件",
+        Flag.CANNOT_PAY.value: "用人单位一时难以支付",
+        Flag.OLD_CASE.value: "久拖未决的陈案",
     },
 }
 

@@ -356,3 +356,27 @@ def test_a_host_session_commits_our_writes_with_its_own(db_url: str, clock: Froz
         assert conn.execute(sa.text("SELECT case_id FROM host_tickets")).scalar_one() == case.id
     host_engine.dispose()
     zq.close()
+
+
+def test_flag_action_adds_and_removes_facts(engine: Engine) -> None:
+    case = engine.receive(sample_complaint(40, flags=[]))
+    engine.act(case.id, "verify", actor="a")
+    assert engine.act(case.id, "flag", actor="a", params={"flag": "arrears_3_months"}).flags == (
+        "arrears_3_months",
+    )
+    with pytest.raises(Refused, match="unknown flag"):
+        engine.act(case.id, "flag", actor="a", params={"flag": "rich"})
+    after = engine.act(
+        case.id, "flag", actor="a", params={"flag": "arrears_3_months", "remove": "true"}
+    )
+    assert after.flags == ()
+    assert after.version == 4
+
+
+def test_actions_on_a_closed_case_are_refused(engine: Engine) -> None:
+    case = engine.receive(sample_complaint(41))
+    engine.act(case.id, "dismiss", actor="a", reason="不属于劳动保障监察范围")
+    with pytest.raises(TransitionRefused, match="closed"):
+        engine.act(case.id, "file", actor="a")
+    with pytest.raises(TransitionRefused, match="unknown event"):
+        engine.act(case.id, "teleport", actor="a")
