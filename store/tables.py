@@ -20,7 +20,9 @@ __all__ = [
     "METADATA",
     "CaseRow",
     "ClockRow",
+    "EscalationRow",
     "EventRow",
+    "NoticeRow",
     "TimerRow",
     "ZqModel",
     "table_of",
@@ -196,3 +198,70 @@ class TimerRow(ZqModel, table=True):
     claimed_by: str | None = Field(default=None, max_length=64)
     claimed_until: datetime | None = None
     attempts: int = 0
+
+
+class EscalationRow(ZqModel, table=True):
+    """One firing of a pack's escalation rule on a case. The unique key (case, rule, cycle key)
+    is the exactly-once guard: the row is inserted before any action runs, so a second
+    evaluator (another daemon, a clerk's change racing the sweep) finds it taken and does
+    nothing. ``cycle_key`` names the clock cycles the rule's condition reads (``"-"`` for none)."""
+
+    __tablename__ = "zq_escalations"
+    __table_args__ = (sa.UniqueConstraint("case_id", "rule_id", "cycle_key"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    case_id: int = Field(foreign_key="zq_cases.id", index=True)
+    rule_id: str = Field(max_length=64)
+    cycle_key: str = Field(max_length=128)
+    fired_at: datetime
+    trigger: str = Field(max_length=32)  # change | timer:<kind>
+    actions: list[Any] = Field(default_factory=list, sa_type=sa.JSON)  # what each action did
+    pack_name: str = Field(max_length=64)
+    pack_version: str = Field(max_length=32)
+
+
+class NoticeRow(ZqModel, table=True):
+    """The outbox: one notice to one recipient over one channel, written in the transaction of
+    the escalation (or timer) that decided it. ``idempotency_key`` (case, rule, cycle,
+    recipient, channel) is unique: a second notice for the same thing cannot exist.
+
+    ``status``: held (waiting for the recipient's daily digest) → digested; pending → sending →
+    sent; a failure goes back to pending with a later ``next_attempt_at``, or to dead after the
+    last attempt. A ``sending`` row whose lease (``next_attempt_at``) ran out is claimed again.
+    """
+
+    __tablename__ = "zq_notices"
+    __table_args__ = (
+        # The delivery worker's only query: what is due to send. Partial, like the timers' index.
+        sa.Index(
+            "ix_zq_notices_due",
+            "next_attempt_at",
+            postgresql_where=sa.text("status IN ('pending', 'sending')"),
+            sqlite_where=sa.text("status IN ('pending', 'sending')"),
+        ),
+        sa.Index("ix_zq_notices_status_recipient", "status", "recipient"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    case_id: int | None = Field(default=None, foreign_key="zq_cases.id", index=True)
+    case_ref: str = Field(max_length=64)
+    rule_id: str = Field(max_length=64)
+    cycle_key: str = Field(max_length=128)
+    template: str = Field(max_length=32)
+    channel: str = Field(max_length=32)
+    recipient: str = Field(max_length=128)  # role@division, the digest's grouping key
+    recipient_name: str = Field(max_length=200)
+    address: str = Field(default="", max_length=500)
+    subject: str = Field(default="", max_length=500)
+    context: dict[str, Any] = Field(default_factory=dict, sa_type=sa.JSON)
+    idempotency_key: str = Field(max_length=255, unique=True)
+    status: str = Field(max_length=16)
+    attempts: int = 0
+    next_attempt_at: datetime | None = None
+    claimed_by: str | None = Field(default=None, max_length=64)
+    last_error: str | None = Field(default=None, sa_type=sa.Text)
+    note: str | None = Field(default=None, sa_type=sa.Text)  # e.g. no address configured
+    digest_id: int | None = None  # the digest notice a held warning was folded into
+    created_at: datetime
+    sent_at: datetime | None = None
+    remote_id: str | None = Field(default=None, max_length=500)
