@@ -18,7 +18,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -53,6 +53,10 @@ from zhiqian.engine.views import (
     Explanation,
     Page,
 )
+
+if TYPE_CHECKING:
+    from zhiqian.engine.reports import ReportCase
+
 from zhiqian.errors import (
     CaseNotFound,
     ConflictError,
@@ -1018,6 +1022,97 @@ class Engine:
                             now=now,
                         )
         return moves
+
+    # -- reports ------------------------------------------------------------------------------
+
+    def report_cases(
+        self,
+        *,
+        region: str | None = None,
+        received_to: datetime | None = None,
+        batch: int = 2000,
+    ) -> Iterator[ReportCase]:
+        """The stored cases as the official reports count them (附件2, 案件台账), streamed.
+
+        ``region`` matches the case's own division (where the arrears arose) and its children;
+        ``received_to`` leaves out cases received after it. Period selection is the report's.
+        """
+        from zhiqian.engine.divisions import name_path
+        from zhiqian.engine.reports import ReportCase
+
+        now = self.clock.now()
+        last = 0
+        clocks_t = table_of(ClockRow)
+        while True:
+            where = [_cases.c.id > last]
+            if region is not None:
+                where.append(_region_filter(_cases.c.region, region))
+            if received_to is not None:
+                where.append(_cases.c.received_at <= received_to)
+            with self._read() as conn:
+                rows = conn.execute(
+                    sa.select(_cases).where(*where).order_by(_cases.c.id).limit(batch)
+                ).all()
+                if not rows:
+                    return
+                last = rows[-1].id
+                overdue: dict[int, list[str]] = {}
+                for c in conn.execute(
+                    sa.select(clocks_t.c.case_id, clocks_t.c.clock_id).where(
+                        clocks_t.c.case_id.in_([r.id for r in rows]),
+                        sa.or_(
+                            clocks_t.c.breached_at.is_not(None),
+                            sa.and_(clocks_t.c.status == "running", clocks_t.c.deadline_at < now),
+                        ),
+                    )
+                ):
+                    overdue.setdefault(c.case_id, []).append(c.clock_id)
+            for r in rows:
+                governing = self._governing.get((r.pack_name, r.pack_version))
+                labels = []
+                for clock_id in overdue.get(r.id, ()):
+                    label = clock_id
+                    if governing is not None:
+                        with contextlib.suppress(KeyError):
+                            label = governing.pack.clock(clock_id).label
+                    labels.append(label)
+                yield ReportCase(
+                    id=r.id,
+                    ref=r.ref,
+                    received_at=r.received_at,
+                    region=r.region,
+                    region_name=name_path(r.region),
+                    level=r.level,
+                    state=r.state,
+                    state_label=governing.lifecycle.label(r.state) if governing else r.state,
+                    employer_name=r.employer_name,
+                    employer_uscc=r.employer_uscc,
+                    employer_category=r.employer_category,
+                    project_kind=r.project_kind if r.project_name else None,
+                    project_name=r.project_name,
+                    workers=r.workers,
+                    migrant_workers=r.migrant_workers,
+                    amount=r.amount,
+                    migrant_amount=r.migrant_amount,
+                    migrant_contracts=(r.extra or {}).get("migrant_contracts"),
+                    arrears_verified=r.arrears_verified,
+                    filed=r.filed_at is not None,
+                    resolved_without_filing=r.resolved_without_filing and r.filed_at is None,
+                    recovered_workers=min(r.recovered_workers, r.workers),
+                    recovered_migrant_workers=min(r.recovered_migrant_workers, r.migrant_workers),
+                    recovered_amount=r.recovered_amount,
+                    recovered_migrant_amount=min(r.recovered_migrant_amount, r.recovered_amount),
+                    orders_to_correct=r.orders_to_correct,
+                    handling_decisions=r.handling_decisions,
+                    penalty_decisions=r.penalty_decisions,
+                    police_referred=r.police_referred_at is not None,
+                    police_filed=r.police_filed_at is not None,
+                    publicised=r.publicised,
+                    blacklisted=r.blacklisted,
+                    leader=r.leader,
+                    closed_at=r.closed_at,
+                    overdue_clocks=tuple(labels),
+                )
 
 
 def _trigger_text(trigger: Any) -> str:
