@@ -1,0 +1,93 @@
+"""Run the benchmark suite: ``python -m benchmarks [--quick] [--full] [--only NAME] [--db …]``.
+
+Prints one table per benchmark and writes the figures to ``benchmarks/results/<time>.json``.
+Benchmarks are the ``bench_*.py`` modules here, plus any ``sweep_*.py`` module with a ``run``
+function taking the same ``Run`` (other scripts in this folder run on their own).
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import pkgutil
+import sys
+import tempfile
+from pathlib import Path
+from types import ModuleType
+
+from benchmarks.harness import Options, Run, print_sections, utcnow, write_json
+
+HERE = Path(__file__).resolve().parent
+ORDER = ("transitions", "cli", "sweep")  # the rest after these, by name
+
+
+def discover() -> dict[str, ModuleType]:
+    found: dict[str, ModuleType] = {}
+    for info in pkgutil.iter_modules([str(HERE)]):
+        if not info.name.startswith(("bench_", "sweep_")):
+            continue
+        module = importlib.import_module(f"benchmarks.{info.name}")
+        if callable(getattr(module, "run", None)):
+            name = getattr(module, "NAME", info.name.removeprefix("bench_"))
+            found[name] = module
+    ranked = sorted(found, key=lambda n: (ORDER.index(n) if n in ORDER else len(ORDER), n))
+    return {name: found[name] for name in ranked}
+
+
+def parse(argv: list[str], names: list[str]) -> Options:
+    parser = argparse.ArgumentParser(
+        prog="python -m benchmarks",
+        description="zhiqian benchmarks: contenders alternate in one run; medians and ratios.",
+    )
+    parser.add_argument("--quick", action="store_true", help="small N: a smoke run (~1 min)")
+    parser.add_argument(
+        "--full", action="store_true", help="include the 1M-case sweep sizes (SQLite: ~10 min)"
+    )
+    parser.add_argument(
+        "--only",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help=f"run only this benchmark (repeatable): {', '.join(names)}",
+    )
+    parser.add_argument("--db", choices=["sqlite", "postgres", "both"], default="both")
+    parser.add_argument("--rounds", type=int, help="rounds per benchmark (default: each its own)")
+    parser.add_argument("--workdir", type=Path, help="scratch folder (default: a temp folder)")
+    args = parser.parse_args(argv)
+    unknown = [n for n in args.only if n not in names]
+    if unknown:
+        parser.error(f"unknown benchmark {', '.join(unknown)}; known: {', '.join(names)}")
+    if args.rounds is not None and args.rounds < 1:
+        parser.error("--rounds must be at least 1")
+    return Options(
+        quick=args.quick,
+        full=args.full,
+        db=args.db,
+        rounds=args.rounds,
+        only=args.only,
+        workdir=args.workdir or Path("."),
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    modules = discover()
+    options = parse(sys.argv[1:] if argv is None else argv, list(modules))
+    started = utcnow()
+    with tempfile.TemporaryDirectory(prefix="zq-bench-") as scratch:
+        if options.workdir == Path("."):
+            options.workdir = Path(scratch)
+        options.workdir.mkdir(parents=True, exist_ok=True)
+        run = Run(options)
+        for name, module in modules.items():
+            if options.only and name not in options.only:
+                continue
+            run.log(f"[bold]{name}[/bold]: {getattr(module, 'TITLE', '')}")
+            run.sections.extend(module.run(run))
+    print_sections(run.console, run.sections)
+    path = write_json(run.sections, options, started)
+    run.console.print(f"results: {path}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
