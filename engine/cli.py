@@ -16,7 +16,7 @@ import importlib.util
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from datetime import UTC, date, datetime, tzinfo
+from datetime import UTC, date, datetime, timedelta, tzinfo
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, Literal, NoReturn
 
@@ -563,8 +563,6 @@ def case_act(
     """
     state = _state(ctx, fmt)
     params = _parse_params(param or [])
-    if params:
-        _unavailable("--param", "engine.act(..., params={...})")
     with _open(state, at) as engine:
         before = _find(engine, case, history=False)
         engine.act(
@@ -572,6 +570,7 @@ def case_act(
             event,
             actor=_actor(actor),
             reason=reason,
+            params=params or None,
             expected_version=expected_version,
         )
         after = engine.get(before.id)
@@ -580,11 +579,14 @@ def case_act(
 
             print_json(case_detail(after, now=_now(engine), tz=_tz(engine)))
             return
-        sys.stdout.write(
-            f"case {after.id} ({after.ref}): {event}: "
-            f"{before.state_label} {before.state} → {after.state_label} {after.state} "
-            f"(version {after.version})\n"
-        )
+    done = after.events[-1].label if after.events else event
+    if after.state != before.state:
+        moved = f"{before.state_label} {before.state} → {after.state_label} {after.state}"
+    else:
+        moved = f"recorded; state {after.state_label} {after.state}"
+    sys.stdout.write(
+        f"case {after.id} ({after.ref}): {event} {done}: {moved} (version {after.version})\n"
+    )
 
 
 def _parse_params(items: Sequence[str]) -> dict[str, str]:
@@ -812,21 +814,35 @@ def case_list(
 # --------------------------------------------------------------------------------- overdue, sweep
 
 
-def _parse_within(text: str | None) -> Any:
+def _parse_within(text: str | None) -> timedelta | None:
     if text is None:
         return None
-    from zhiqian.rules.limits import parse_limit
+    from zhiqian.rules.limits import LimitUnit, parse_limit
 
     try:
         limit = parse_limit(text)
     except ValueError as exc:
         raise typer.BadParameter(str(exc), param_hint="--within") from None
-    if not limit.counted:
-        raise typer.BadParameter(
-            f"{text!r}: give a count and a unit (3 workdays, 2 days, 12 hours)",
-            param_hint="--within",
-        )
-    return limit
+    if limit.unit == LimitUnit.DAYS:
+        return timedelta(days=limit.n)
+    if limit.unit == LimitUnit.HOURS:
+        return timedelta(hours=limit.n)
+    raise typer.BadParameter(
+        f"{text!r}: give natural days or hours ('2 days', '12 hours')", param_hint="--within"
+    )
+
+
+_OVERDUE_COLUMNS = (
+    Column("case", "案件", "right"),
+    Column("ref", "外部编号"),
+    Column("clock_label", "时限"),
+    Column("deadline", "截止"),
+    Column("overdue_by", "超期/剩余", "right"),
+    Column("workdays_left", "剩余工作日", "right"),
+    Column("level", "层级"),
+    Column("region", "属地"),
+    Column("state", "状态"),
+)
 
 
 @app.command("overdue")
@@ -840,45 +856,36 @@ def overdue(
         typer.Option(
             "--within",
             metavar="DURATION",
-            help="Also clocks due within this span: '3 workdays', '2 days', '12 hours'.",
+            help="Also clocks due within this span: '2 days', '12 hours'.",
         ),
     ] = None,
+    limit: Annotated[int, typer.Option("--limit", min=1, help="At most this many.")] = 100,
     fmt: FormatOption = "table",
 ) -> None:
     """Overdue (and, with --within, soon-due) clocks, most overdue first."""
     state = _state(ctx, fmt)
     _check_region(region)
-    limit = _parse_within(within)
+    span = _parse_within(within)
     from zhiqian.engine.cli_shapes import overdue_shape
 
     with _open(state, at) as engine:
-        find = getattr(engine, "overdue", None)
-        if find is None:
-            _unavailable("overdue", "engine.overdue(at=, region=, level=, within=)")
         now, tz = _now(engine), _tz(engine)
-        items = find(at=now, region=region, level=level, within=limit)
-        rows = [overdue_shape(item, now=now, tz=tz) for item in items]
+        rows = [
+            overdue_shape(item, tz)
+            for item in engine.overdue(within=span, region=region, level=level, limit=limit)
+        ]
     table_rows = [
         {
             **r,
-            "deadline": local_time(r["deadline"], tz),
+            "clock_label": f"{r['clock_label']} ({r['clock']})",
+            "deadline": local_time(r["deadline"], tz) + ("（推定）" if r["assumed"] else ""),
             "overdue_by": human_duration(-r["overdue_by"]),
         }
         for r in rows
     ]
-    columns = (
-        Column("case", "案件", "right"),
-        Column("ref", "外部编号"),
-        Column("clock", "时限"),
-        Column("clock_label", "名称"),
-        Column("deadline", "截止"),
-        Column("overdue_by", "超期/剩余", "right"),
-        Column("level", "层级"),
-        Column("region", "属地"),
-    )
     print_listing(
         fmt,
-        columns,
+        _OVERDUE_COLUMNS,
         table_rows if fmt == "table" else rows,
         json_rows=rows,
         caption=f"截至 {local_time(now, tz)}：{len(rows)} 项",
@@ -1173,16 +1180,16 @@ def rules_explain(
 ) -> None:
     """Which clocks and escalations apply to a case, and why (each with its legal basis)."""
     state = _state(ctx, fmt)
+    from zhiqian.engine.cli_shapes import explanation_shape
+
     with _open(state, at) as engine:
-        explain = getattr(engine, "explain", None)
-        if explain is None:
-            _unavailable("rules explain", "engine.explain(case_id, at=)")
         view = _find(engine, case, history=False)
-        lines = explain(view.id, at=_now(engine))
+        explanation = engine.explain(view.id)
+        shape = explanation_shape(explanation, _tz(engine))
     if fmt == "json":
-        print_json(lines)
+        print_json(shape)
     else:
-        sys.stdout.write("\n".join(str(line) for line in lines) + "\n")
+        sys.stdout.write("\n".join(explanation.lines()) + "\n")
 
 
 @rules_app.command("recompute")
@@ -1194,31 +1201,37 @@ def rules_recompute(
     at: AtOption = None,
     fmt: FormatOption = "table",
 ) -> None:
-    """Recompute open clocks' deadlines after a calendar or pack change; --apply writes them."""
+    """Recompute open deadlines with today's calendar data and the cases' packs.
+
+    Without --apply nothing is written: the listing shows which deadlines would move and by how much. Run it after a new State Council holiday notice or a pack's local-day change, then again with --apply.
+    """
     state = _state(ctx, fmt)
+    from zhiqian.engine.cli_shapes import deadline_move_shape
+
     with _open(state, at) as engine:
-        recompute = getattr(engine, "recompute", None)
-        if recompute is None:
-            _unavailable("rules recompute", "engine.recompute(apply=) -> changed deadlines")
-        changes = list(recompute(apply=apply))
-    rows = [
+        tz = _tz(engine)
+        rows = [deadline_move_shape(m, tz) for m in engine.recompute(apply=apply)]
+    table_rows = [
         {
-            "case": c.case_id,
-            "clock": c.clock_id,
-            "old": c.old_deadline,
-            "new": c.new_deadline,
+            **r,
+            "old": local_time(r["old"], tz),
+            "new": local_time(r["new"], tz),
+            "delta": human_duration(r["delta"]).replace("超期 ", "-"),
         }
-        for c in changes
+        for r in rows
     ]
     print_listing(
         fmt,
         (
             Column("case", "案件", "right"),
+            Column("ref", "外部编号"),
             Column("clock", "时限"),
             Column("old", "原截止"),
             Column("new", "新截止"),
+            Column("delta", "变化", "right"),
         ),
-        rows,
+        table_rows if fmt == "table" else rows,
+        json_rows=rows,
         caption=("已写入" if apply else "未写入（加 --apply 写入）") + f"：{len(rows)} 项",
     )
 

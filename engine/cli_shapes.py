@@ -12,6 +12,7 @@ Contract keys (never renamed; new keys may be added):
   "escalations": [{"rule", "actions", "at"}],
   "events": [{"event", "from", "to", "at", "actor", "reason"}]}``
 - ``overdue``    → ``[{"case", "clock", "deadline", "overdue_by", "level", "region"}]``
+  (``overdue_by`` is negative for a clock still ahead of its deadline, with ``--within``)
 - ``sweep``      → ``{"fired", "escalations", "notices"}``
 - ``notices list`` → ``[{"id", "case", "template", "channel", "recipient", "status", "attempts"}]``
 
@@ -26,14 +27,23 @@ from datetime import datetime, tzinfo
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from zhiqian.engine.views import CaseEvent, CaseView, ClockView
+    from zhiqian.engine.views import (
+        CaseEvent,
+        CaseView,
+        ClockView,
+        DeadlineMove,
+        DueItem,
+        Explanation,
+    )
 
 __all__ = [
     "case_detail",
     "case_summary",
     "clock_shape",
+    "deadline_move_shape",
     "escalation_shape",
     "event_shape",
+    "explanation_shape",
     "notice_shape",
     "overdue_shape",
     "sweep_shape",
@@ -174,18 +184,77 @@ def case_detail(
     }
 
 
-def overdue_shape(item: Any, *, now: datetime, tz: tzinfo) -> dict[str, Any]:
-    """One row of ``overdue`` from the library's overdue item (see docs/cli.md)."""
-    deadline: datetime = item.deadline
+def overdue_shape(item: DueItem, tz: tzinfo) -> dict[str, Any]:
+    """One row of ``overdue``: a running clock past (or near) its deadline."""
     return {
         "case": item.case_id,
-        "ref": getattr(item, "ref", None),
-        "clock": item.clock_id,
-        "clock_label": getattr(item, "clock_label", None),
-        "deadline": _local(deadline, tz),
-        "overdue_by": int((now - deadline).total_seconds()),
+        "ref": item.ref,
+        "clock": item.clock,
+        "clock_label": item.label,
+        "deadline": _local(item.deadline, tz),
+        "overdue_by": int(item.overdue_by.total_seconds()),
+        "workdays_left": item.workdays_left,
+        "assumed": item.assumed,
         "level": item.level,
         "region": item.region,
+        "state": item.state,
+    }
+
+
+def deadline_move_shape(move: DeadlineMove, tz: tzinfo) -> dict[str, Any]:
+    """One row of ``rules recompute``: a stored deadline and what it becomes."""
+    delta = move.delta
+    return {
+        "case": move.case_id,
+        "ref": move.ref,
+        "clock": move.clock,
+        "old": _local(move.old, tz),
+        "new": _local(move.new, tz),
+        "delta": None if delta is None else int(delta.total_seconds()),
+        "assumed_before": move.assumed_before,
+        "assumed_after": move.assumed_after,
+    }
+
+
+def explanation_shape(explanation: Explanation, tz: tzinfo) -> dict[str, Any]:
+    """``rules explain``: which clocks and escalations apply to the case, and why."""
+    return {
+        "case": explanation.case_id,
+        "ref": explanation.ref,
+        "pack": explanation.pack,
+        "at": _local(explanation.at, tz),
+        "calendar_coverage": explanation.calendar_coverage,
+        "clocks": [
+            {
+                "id": c.id,
+                "label": c.label,
+                "applies": c.applies,
+                "status": c.status,
+                "deadline": _local(c.deadline, tz),
+                "workdays_left": c.workdays_left,
+                "assumed": c.assumed,
+                "limit": c.limit,
+                "basis": c.basis,
+                "source": c.source,
+                "starts_on": c.starts_on,
+                "trace": list(c.trace),
+                "extensions": [dict(e) for e in c.extensions],
+            }
+            for c in explanation.clocks
+        ],
+        "escalations": [
+            {
+                "id": e.id,
+                "label": e.label,
+                "when": e.when,
+                "holds_now": e.holds_now,
+                "fired": e.fired,
+                "actions": list(e.actions),
+                "basis": e.basis,
+                "source": e.source,
+            }
+            for e in explanation.escalations
+        ],
     }
 
 

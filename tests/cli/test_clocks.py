@@ -1,0 +1,100 @@
+"""``overdue``, ``rules explain`` and ``rules recompute``: the case clocks as the CLI shows them."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from zhiqian.testing import sample_complaint
+
+AT = "2026-11-05T09:00:00+08:00"
+OVERDUE_KEYS = {"case", "clock", "deadline", "overdue_by", "level", "region"}
+
+
+@pytest.fixture
+def received(cli_on: Callable[[str], Any], db_url: str, records_file: Callable[..., Path]) -> Any:
+    """Three complaints received on 2026-11-02 (Monday) in two counties of 阳泉市."""
+    run = cli_on(db_url)
+    assert run("db", "upgrade").code == 0
+    records = [sample_complaint(0), sample_complaint(1), sample_complaint(2, region="140311")]
+    done = run("case", "add", str(records_file(records)), "--at", AT)
+    assert done.code == 0, done.stderr
+    return run
+
+
+def test_overdue_json_contract_and_filters(received: Any) -> None:
+    # acceptance: 5 working days from Monday 2026-11-02 → due Monday 2026-11-09 23:59:59
+    before = received("overdue", "--at", "2026-11-09T12:00+08:00", "-f", "json")
+    assert before.code == 0, before.stderr
+    assert before.json() == []
+    soon = received(
+        "overdue", "--at", "2026-11-09T12:00+08:00", "--within", "1 days", "-f", "json"
+    ).json()
+    assert len(soon) == 3
+    assert all(row["overdue_by"] < 0 for row in soon)  # still ahead of the deadline
+
+    late = received("overdue", "--at", "2026-11-12T09:00+08:00", "-f", "json").json()
+    assert len(late) == 3
+    for row in late:
+        assert set(row) >= OVERDUE_KEYS
+        assert row["clock"] == "acceptance"
+        assert row["deadline"] == "2026-11-09T23:59:59+08:00"
+        assert row["overdue_by"] == 2 * 86_400 + 9 * 3_600 + 1
+        assert row["level"] == "county"
+    assert [r["overdue_by"] for r in late] == sorted((r["overdue_by"] for r in late), reverse=True)
+
+    def cases(*args: str) -> list[int]:
+        done = received("overdue", "--at", "2026-11-12T09:00+08:00", *args, "-f", "json")
+        assert done.code == 0, done.stderr
+        return sorted(r["case"] for r in done.json())
+
+    assert cases("--region", "140311") == [3]
+    assert cases("--region", "140300") == [1, 2, 3]
+    assert cases("--level", "city") == []
+    assert len(cases("--limit", "2")) == 2
+
+    # a case that moved on has no running acceptance clock any more
+    received("case", "act", "1", "verify", "--actor", "x", "--at", "2026-11-12T09:00+08:00")
+    assert cases() == [2, 3]
+
+    table = received("overdue", "--at", "2026-11-12T09:00+08:00")
+    assert "超期 2天9小时" in table.stdout
+    assert "受理时限" in table.stdout
+
+
+def test_overdue_bad_within_is_bad_usage(received: Any) -> None:
+    for bad in ("soon", "end_of_day", "3 workdays"):
+        done = received("overdue", "--within", bad, "--format", "json")
+        assert done.code == 2, bad
+        assert done.error()["type"] == "BadParameter"
+
+
+def test_rules_explain(received: Any) -> None:
+    done = received("rules", "explain", "1", "--at", "2026-11-10T09:00+08:00", "-f", "json")
+    assert done.code == 0, done.stderr
+    shown = done.json()
+    assert shown["case"] == 1
+    acceptance = next(c for c in shown["clocks"] if c["id"] == "acceptance")
+    assert acceptance["status"] == "breached"
+    assert acceptance["basis"]
+    assert acceptance["source"].split(":")[-1].isdigit()  # file:line of the rule
+    assert all(
+        {"id", "when", "holds_now", "fired", "basis"} <= set(e) for e in shown["escalations"]
+    )
+    text = received("rules", "explain", shown["ref"], "--at", "2026-11-10T09:00+08:00")
+    assert text.code == 0
+    assert "[acceptance]" in text.stdout
+    missing = received("rules", "explain", "99", "-f", "json")
+    assert missing.code == 1
+    assert missing.error()["type"] == "CaseNotFound"
+
+
+def test_rules_recompute_preview(received: Any) -> None:
+    done = received("rules", "recompute", "--at", "2026-11-05T10:00+08:00", "-f", "json")
+    assert done.code == 0, done.stderr
+    assert done.json() == []  # the calendar has not changed since the deadlines were computed
+    text = received("rules", "recompute", "--at", "2026-11-05T10:00+08:00")
+    assert "未写入" in text.stdout

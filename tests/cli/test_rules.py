@@ -1,0 +1,104 @@
+"""``zhiqian rules …``: check (file:line problems, exit 1), show, graph."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from zhiqian.rules.loader import PACKS_DIR
+
+BAD_PACK = """\
+pack: bad-city
+extends: national
+version: "1"
+clocks:
+  - id: fast
+    label: 快速处理
+    start: {on_enter: handling}
+    limit: 5 weekz
+    basis: 测试
+    status: L
+"""
+
+GOOD_PACK = """\
+pack: test-city
+extends: national
+version: "2026.9"
+label: 测试市
+clocks:
+  - id: investigation
+    limit: 45 workdays
+    basis: 测试市规定 第一条
+"""
+
+
+def test_shipped_packs_check_clean(cli: Any) -> None:
+    packs = sorted(str(p) for p in PACKS_DIR.glob("*.yaml"))
+    done = cli("rules", "check", *packs, "--format", "json")
+    assert done.code == 0, done.stderr
+    results = done.json()
+    assert [r["path"] for r in results] == packs
+    assert all(r["ok"] and r["problems"] == [] for r in results)
+    text = cli("rules", "check", *packs)
+    assert text.code == 0
+    assert text.stdout.count(": ok") == len(packs)
+
+
+def test_a_bad_pack_fails_with_file_and_line(cli: Any, tmp_path: Path) -> None:
+    path = tmp_path / "bad.yaml"
+    path.write_text(BAD_PACK, "utf-8")
+    done = cli("rules", "check", str(path))
+    assert done.code == 1
+    assert f"{path}:8: " in done.stdout
+    assert "weekz" in done.stdout
+    assert done.stderr.startswith("zhiqian: RuleError: ")
+    as_json = cli("rules", "check", str(path), "--format", "json")
+    assert as_json.code == 1
+    (result,) = as_json.json()
+    assert result["ok"] is False
+    error = as_json.error()
+    assert error["type"] == "RuleError"
+    assert any(p["file"] == str(path) and p["line"] == 8 for p in error["problems"])
+    missing = cli("rules", "check", str(tmp_path / "absent.yaml"))
+    assert missing.code == 1
+
+
+def test_rules_show_after_inheritance(cli: Any, tmp_path: Path) -> None:
+    path = tmp_path / "city.yaml"
+    path.write_text(GOOD_PACK, "utf-8")
+    done = cli("--rules", str(path), "rules", "show", "--format", "json")
+    assert done.code == 0, done.stderr
+    shown = done.json()
+    assert shown["pack"] == "test-city"
+    assert [c["pack"] for c in shown["chain"]] == ["national", "test-city"]
+    investigation = next(c for c in shown["clocks"] if c["id"] == "investigation")
+    assert investigation["limit"] == "45 workdays"
+    assert investigation["basis"] == "测试市规定 第一条"
+    assert {"id", "label", "when", "basis"} <= set(shown["escalations"][0])
+    table = cli("--rules", "yangquan-2019", "rules", "show")
+    assert table.code == 0
+    assert "当日完成核查分类" in table.stdout
+    csv_out = cli("rules", "show", "--format", "csv")
+    assert csv_out.stdout.splitlines()[0] == "kind,id,label,rule,basis,status"
+
+
+def test_rules_graph_is_mermaid_with_every_state(cli: Any) -> None:
+    done = cli("rules", "graph")
+    assert done.code == 0
+    lines = done.stdout.splitlines()
+    assert lines[0] == "stateDiagram-v2"
+    for state in (
+        "accepted",
+        "verifying",
+        "handling",
+        "advancing",
+        "reviewing",
+        "closed",
+        "dismissed",
+        "suspended",
+    ):
+        assert any(line.strip().startswith(f"{state}:") for line in lines), state
+    assert "    accepted --> verifying: verify 核实" in lines
+    assert "    suspended --> handling: resume 恢复" in lines  # $previous drawn back to its sources
+    json.dumps(lines)
