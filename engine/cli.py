@@ -1239,82 +1239,18 @@ def rules_recompute(
 # --------------------------------------------------------------------------------- reports
 
 
-def _report_cases(engine: Engine, region: str | None, *, fmt_progress: bool) -> list[ReportCase]:
-    """Every case (of ``region``) as the reports' plain record."""
-    cases: list[CaseView] = []
-    page = engine.query(region=region, limit=1000)
-    with progress("读取案件", page.total, enabled=fmt_progress) as advance:
-        cases.extend(page.items)
-        advance(len(page.items))
-        while page.has_more:
-            page = engine.query(region=region, limit=1000, offset=page.offset + len(page.items))
-            cases.extend(page.items)
-            advance(len(page.items))
-    return [_report_case(c) for c in cases]
-
-
-def _report_case(view: CaseView) -> ReportCase:
-    """Map a stored case to the reports' record, field by field.
-
-    Outcome fields the engine does not expose on CaseView yet are read when present and
-    otherwise left at ReportCase's defaults (not verified, not filed, nothing recovered).
-    """
-    from zhiqian.engine.divisions import name_path
-    from zhiqian.engine.reports import ReportCase
-
-    def opt(name: str, default: Any) -> Any:
-        return getattr(view, name, default)
-
-    try:
-        region_name = name_path(view.handling_region).replace(" ", "")
-    except LookupError:
-        region_name = view.handling_region
-    overdue = tuple(c.label for c in view.clocks if c.status == "breached") or tuple(
-        opt("overdue_clocks", ())
-    )
-    return ReportCase(
-        id=view.id,
-        ref=view.ref,
-        received_at=view.received_at,
-        region=view.handling_region,
-        region_name=region_name,
-        level=view.level,
-        state=view.state,
-        state_label=view.state_label,
-        employer_name=view.employer_name,
-        employer_uscc=view.employer_uscc,
-        employer_category=view.employer_category,  # type: ignore[arg-type]
-        project_kind=view.project_kind,  # type: ignore[arg-type]
-        project_name=view.project_name,
-        workers=view.workers,
-        migrant_workers=view.migrant_workers,
-        amount=view.amount,
-        migrant_amount=view.migrant_amount,
-        migrant_contracts=opt("migrant_contracts", None),
-        arrears_verified=bool(opt("arrears_verified", False)),
-        filed=opt("filed_at", None) is not None or bool(opt("filed", False)),
-        resolved_without_filing=bool(opt("resolved_without_filing", False)),
-        recovered_workers=opt("recovered_workers", 0),
-        recovered_migrant_workers=opt("recovered_migrant_workers", 0),
-        recovered_amount=opt("recovered_amount", _zero()),
-        recovered_migrant_amount=opt("recovered_migrant_amount", _zero()),
-        orders_to_correct=opt("orders_to_correct", 0),
-        handling_decisions=opt("handling_decisions", 0),
-        penalty_decisions=opt("penalty_decisions", 0),
-        police_referred=view.police_referred_at is not None,
-        police_filed=opt("police_filed_at", None) is not None,
-        publicised=bool(opt("publicised", False)),
-        blacklisted=bool(opt("blacklisted", False)),
-        leader=view.leader,
-        closed_at=view.closed_at,
-        overdue_clocks=overdue,
-    )
-
-
-def _zero() -> Any:
-    from decimal import Decimal
-
-    return Decimal("0.00")
+def _report_cases(
+    engine: Engine, region: str | None, period_to: date, *, show_progress: bool
+) -> list[ReportCase]:
+    """The stored cases as the reports count them (the library maps them), received by the
+    end of the period; the report itself selects its period."""
+    end = datetime.combine(period_to + timedelta(days=1), datetime.min.time(), _tz(engine))
+    cases: list[ReportCase] = []
+    with progress("读取案件", None, enabled=show_progress) as advance:
+        for case in engine.report_cases(region=region, received_to=end):
+            cases.append(case)
+            advance(1)
+    return cases
 
 
 def _day(text: str, option: str) -> date:
@@ -1389,7 +1325,7 @@ def report_campaign(
     with _open(state, at) as engine:
         from zhiqian.engine.reports import campaign_report
 
-        cases = _report_cases(engine, region, fmt_progress=True)
+        cases = _report_cases(engine, region, period_to, show_progress=True)
         report = campaign_report(
             cases,
             period_from=period_from,
@@ -1437,7 +1373,7 @@ def report_ledger(
         now = _now(engine)
         period_to = _day(to, "--to") if to else now.astimezone(_tz(engine)).date()
         period_from = _day(from_, "--from") if from_ else period_to.replace(day=1)
-        cases = _report_cases(engine, region, fmt_progress=True)
+        cases = _report_cases(engine, region, period_to, show_progress=True)
         book = ledger(
             cases,
             region=region,

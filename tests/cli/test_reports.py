@@ -11,7 +11,6 @@ from typing import Any
 import openpyxl
 import pytest
 
-from zhiqian.engine.views import CaseView
 from zhiqian.testing import sample_complaint
 
 AT = "2026-12-01T09:00:00+08:00"
@@ -79,11 +78,16 @@ def test_campaign_xlsx_counts_the_region_cases(
 def test_campaign_counts_outcomes_recorded_through_the_cli(
     cli: Any, stored: list[dict[str, Any]], tmp_path: Path
 ) -> None:
-    if "arrears_verified" not in CaseView.__dataclass_fields__:
-        pytest.skip("CaseView does not carry the outcome fields yet (arrears_verified, …)")
     for event in ("verify", "handle"):
         assert cli("case", "act", "1", event, "--actor", "x", "--at", LATER).code == 0
     assert cli("case", "act", "1", "find_arrears", "--actor", "x", "--at", LATER).code == 0
+    assert cli("case", "act", "1", "file", "--actor", "x", "--at", LATER).code == 0
+    recovered = cli(
+        "case", "act", "1", "recover", "--actor", "x", "--at", LATER,
+        "--param", "workers=3", "--param", "migrant_workers=2",
+        "--param", "amount=12345.67", "--param", "migrant_amount=10000",
+    )  # fmt: skip
+    assert recovered.code == 0, recovered.stderr
     out = tmp_path / "c.xlsx"
     done = cli(
         "report", "campaign", "--from", "2026-11-01", "--to", "2026-11-30",
@@ -92,6 +96,11 @@ def test_campaign_counts_outcomes_recorded_through_the_cli(
     assert done.code == 0, done.stderr
     total = _figures(out)["合计"]
     assert total[5] == 1
+    assert total[10] == 1  # 立案
+    assert Decimal(str(total[12])) == Decimal("0.0003")
+    assert Decimal(str(total[13])) == Decimal("0.0002")
+    assert Decimal(str(total[14])) == Decimal("1.23")  # 12345.67 yuan in 万元, 2 places
+    assert Decimal(str(total[15])) == Decimal("1.00")
     assert Decimal(str(total[6])) == (Decimal(stored[0]["workers"]) / 10_000).quantize(
         Decimal("0.0001")
     )
