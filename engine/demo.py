@@ -1,0 +1,324 @@
+"""``zhiqian demo``: a winter campaign replayed on a fresh SQLite database.
+
+A few hundred realistic complaints (fixed seed: industries, the districts and counties of
+阳泉市, project kinds, amounts) arrive between 2019-11-15 and mid-January 2020 under the
+``yangquan-2019`` pack. A simulated clock walks day by day to the Spring Festival of 2020;
+clerks act on most cases (some promptly, some late, a few never), the sweep runs as the daemon
+would, and notices are delivered to files. At the end the demo writes what escalated and why,
+the rendered notices, the overdue table and the campaign report (附件2), and returns the paths.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import sqlalchemy as sa
+
+from zhiqian.clock import FrozenClock
+from zhiqian.engine.codes import make_id_number, make_uscc
+from zhiqian.errors import Refused
+from zhiqian.store.tables import EventRow, table_of
+
+__all__ = ["COUNTIES", "DemoResult", "demo_complaints", "run_demo"]
+
+CST = ZoneInfo("Asia/Shanghai")
+START = date(2019, 11, 15)
+SPRING_FESTIVAL_EVE = date(2020, 1, 24)
+COUNTIES = {
+    "140302": "城区",
+    "140303": "矿区",
+    "140311": "郊区",
+    "140321": "平定县",
+    "140322": "盂县",
+}
+_INDUSTRIES = [
+    ("construction", 0.55, ["建筑工程有限公司", "建设集团有限公司", "市政工程有限公司"]),
+    ("manufacturing", 0.2, ["机械制造有限公司", "耐火材料厂", "铸造有限公司"]),
+    ("training", 0.05, ["教育培训学校", "艺术培训中心"]),
+    ("other", 0.2, ["物业服务有限公司", "餐饮管理有限公司", "商贸有限公司"]),
+]
+_PROJECTS = ["安置房", "棚户区改造", "道路改造", "污水处理厂", "学校", "医院门诊楼", "产业园厂房"]
+_SURNAMES = "王李张刘陈杨赵黄周吴徐孙胡朱高林何郭马罗梁宋郑谢韩唐冯于董萧程曹袁邓许傅沈"
+_GIVEN = [
+    "建国",
+    "秀英",
+    "伟",
+    "芳",
+    "军",
+    "敏",
+    "强",
+    "丽",
+    "磊",
+    "洋",
+    "勇",
+    "艳",
+    "杰",
+    "娟",
+    "涛",
+]
+
+
+@dataclass
+class DemoResult:
+    folder: Path
+    database: Path
+    cases: int
+    events: int
+    escalations: list[tuple[str, str, str, str]] = field(
+        default_factory=list
+    )  # ref, rule, event, at
+    notices: list[Path] = field(default_factory=list)
+    reports: list[Path] = field(default_factory=list)
+    overdue: list[Any] = field(default_factory=list)
+    sweeps: int = 0
+
+
+def demo_complaints(seed: int = 2019, count: int = 300) -> list[dict[str, Any]]:
+    """``count`` complaint records received between 2019-11-15 and 2020-01-15, reproducibly."""
+    rng = random.Random(seed)
+    days = [START + timedelta(days=i) for i in range((date(2020, 1, 15) - START).days + 1)]
+    records = []
+    for n in range(count):
+        region = rng.choice(list(COUNTIES))
+        category = rng.choices([i[0] for i in _INDUSTRIES], [i[1] for i in _INDUSTRIES])[0]
+        suffix = rng.choice(next(i[2] for i in _INDUSTRIES if i[0] == category))
+        workers = max(1, int(rng.lognormvariate(2.0, 1.0)))
+        workers = min(workers, 260)
+        migrants = workers if category == "construction" else rng.randint(0, workers)
+        per_head = Decimal(rng.randint(3_000, 25_000))
+        amount = per_head * workers + Decimal(rng.randint(0, 99)) / 100
+        migrant_amount = (amount * migrants / workers).quantize(Decimal("0.01"))
+        day = rng.choice(days)
+        at = datetime.combine(day, time(rng.randint(8, 17), rng.randint(0, 59)), tzinfo=CST)
+        project = None
+        if category == "construction":
+            project = {
+                "name": f"{COUNTIES[region]}{rng.choice(_PROJECTS)}项目（{rng.randint(1, 9)}标段）",
+                "kind": rng.choices(["government", "ppp", "soe"], [0.5, 0.2, 0.3])[0],
+            }
+        flags = []
+        if workers >= 10:
+            flags.append("collective")
+        if rng.random() < 0.08:
+            flags.append("malicious")
+        if rng.random() < 0.3:
+            flags.append("arrears_3_months")
+        birth = date(1962, 1, 1) + timedelta(days=rng.randint(0, 365 * 38))
+        records.append(
+            {
+                "ref": f"YQ2019-{n + 1:04d}",
+                "received_at": at.isoformat(),
+                "channel": rng.choices(
+                    ["platform", "hotline_12333", "visit", "transferred", "letter"],
+                    [0.45, 0.25, 0.15, 0.1, 0.05],
+                )[0],
+                "region": region,
+                "employer": {
+                    "name": f"阳泉市{COUNTIES[region].rstrip('区县')}{suffix}",
+                    "uscc": make_uscc(rng, region),
+                    "category": category,
+                },
+                "project": project,
+                "workers": workers,
+                "migrant_workers": migrants,
+                "amount": str(amount),
+                "migrant_amount": str(migrant_amount),
+                "complainant": {
+                    "name": rng.choice(_SURNAMES) + rng.choice(_GIVEN),
+                    "phone": f"13{rng.randint(0, 9)}{rng.randint(10_000_000, 99_999_999)}",
+                    "id_number": make_id_number(rng, region, birth),
+                },
+                "flags": flags,
+                "summary": f"{workers}名劳动者反映{suffix.rstrip('有限公司')}拖欠工资{amount}元。",
+            }
+        )
+    records.sort(key=lambda r: r["received_at"])
+    return records
+
+
+# What clerks do with a case: (event or action, params, working hours after the previous step).
+_Plan = list[tuple[str, dict[str, str], float]]
+
+
+def _plan(rng: random.Random, record: dict[str, Any]) -> _Plan:
+    """A case's fate: most are solved within days; some drag on; a few end at the police."""
+    roll = rng.random()
+    workers = record["workers"]
+    amount = Decimal(record["amount"])
+    pay = {
+        "workers": str(workers),
+        "migrant_workers": str(record["migrant_workers"]),
+        "amount": record["amount"],
+        "migrant_amount": record["migrant_amount"],
+    }
+    if roll < 0.06:
+        return [("dismiss", {}, 3)]
+    if roll < 0.55:  # 当天核实当天解决
+        return [
+            ("verify", {}, 2),
+            ("find_arrears", {}, 1),
+            ("resolve_without_filing", {}, 1),
+            ("handle", {}, 1),
+            ("recover", pay, 2),
+            ("paid", {}, 0.5),
+            ("close", {}, 24 * 5),
+        ]
+    if roll < 0.8:  # verified late: filed, ordered to pay, pays before the due date
+        return [
+            ("verify", {}, 30),
+            ("find_arrears", {}, 4),
+            ("file", {}, 2),
+            ("handle", {}, 1),
+            ("order_payment", {"within": "5 workdays"}, 2),
+            ("decide", {}, 30),
+            ("recover", pay, 40),
+            ("paid", {}, 1),
+            ("close", {}, 24 * 7),
+        ]
+    if roll < 0.9 and ((workers >= 10 and amount >= 30000) or amount >= 5000):
+        # employer absconds: order served, period passes unpaid → screening → 移送公安
+        return [
+            ("verify", {}, 6),
+            ("find_arrears", {}, 2),
+            ("flag", {"flag": "absconded"}, 1),
+            ("file", {}, 1),
+            ("handle", {}, 1),
+            ("order_payment", {"within": "3 workdays"}, 2),
+            ("advance", {}, 24 * 6),
+        ]
+    return [("verify", {}, 72)]  # then stalls: the year-end and investigation clocks run out
+
+
+@dataclass
+class _Pending:
+    case_id: int
+    ref: str
+    steps: _Plan
+    due: datetime
+
+
+def run_demo(
+    folder: Path,
+    *,
+    seed: int = 2019,
+    count: int = 300,
+    progress: Callable[[str, int, int], None] | None = None,
+) -> DemoResult:
+    """Replay the campaign into ``folder`` (created; an old demo database there is replaced)."""
+    from zhiqian.engine.engine import Engine
+    from zhiqian.engine.outbox import deliver
+    from zhiqian.engine.reports import (
+        campaign_report,
+        ledger,
+        write_csv,
+        write_html,
+        write_ledger_xlsx,
+        write_xlsx,
+    )
+    from zhiqian.engine.sweep import sweep
+    from zhiqian.notifiers import FileNotifier
+
+    folder.mkdir(parents=True, exist_ok=True)
+    database = folder / "demo.db"
+    for stale in folder.glob("demo.db*"):
+        stale.unlink()
+    notices_dir = folder / "notices"
+    notices_dir.mkdir(exist_ok=True)
+    for old in notices_dir.iterdir():
+        old.unlink()
+    clock = FrozenClock(datetime.combine(START, time(8, 0), tzinfo=CST))
+    engine = Engine.open(f"sqlite:///{database}", create=True, pack="yangquan-2019", clock=clock)
+    files = FileNotifier(notices_dir, fsync=False)
+    channels = {name: files for name in ("log", "file", "email", "webhook", "apprise")}
+    rng = random.Random(seed)
+    records = demo_complaints(seed, count)
+    result = DemoResult(folder=folder, database=database, cases=len(records), events=0)
+    pending: list[_Pending] = []
+    next_record = 0
+    day = START
+    total_days = (SPRING_FESTIVAL_EVE - START).days
+    try:
+        while day <= SPRING_FESTIVAL_EVE:
+            for hour in (9, 12, 15, 18, 21):
+                now = datetime.combine(day, time(hour, 0), tzinfo=CST)
+                clock.set(now)
+                while (
+                    next_record < len(records)
+                    and datetime.fromisoformat(records[next_record]["received_at"]) <= now
+                ):
+                    record = records[next_record]
+                    next_record += 1
+                    case = engine.receive(record, actor="受理窗口")
+                    first = datetime.fromisoformat(record["received_at"])
+                    pending.append(_Pending(case.id, case.ref, _plan(rng, record), first))
+                for item in list(pending):
+                    while item.steps and item.due + timedelta(hours=item.steps[0][2]) <= now:
+                        event, params, hours = item.steps.pop(0)
+                        item.due = item.due + timedelta(hours=hours)
+                        try:
+                            engine.act(item.case_id, event, actor="监察员", params=params)
+                        except Refused:
+                            item.steps.clear()  # the rules (or an escalation) overtook the plan
+                    if not item.steps:
+                        pending.remove(item)
+                sweep(engine, now=now.astimezone(UTC))
+                result.sweeps += 1
+                deliver(engine, channels, now=now.astimezone(UTC), quiet=False)
+            if progress:
+                progress("campaign", (day - START).days + 1, total_days + 1)
+            day += timedelta(days=1)
+        end = datetime.combine(SPRING_FESTIVAL_EVE, time(21, 0), tzinfo=CST)
+        _collect(engine, result, end)
+        result.notices = sorted(notices_dir.iterdir())
+        cases = list(engine.report_cases())
+        report = campaign_report(
+            cases,
+            period_from=START,
+            period_to=SPRING_FESTIVAL_EVE,
+            unit_name="阳泉市根治拖欠农民工工资工作领导小组办公室（演示）",
+            made_at=end,
+        )
+        for path, writer in (
+            (folder / "附件2-冬季专项行动情况.xlsx", write_xlsx),
+            (folder / "附件2-冬季专项行动情况.csv", write_csv),
+            (folder / "附件2-冬季专项行动情况.html", write_html),
+        ):
+            writer(report, path)
+            result.reports.append(path)
+        book = ledger(
+            cases,
+            region="140300",
+            period_from=START,
+            period_to=SPRING_FESTIVAL_EVE,
+            made_at=end,
+            unit_name="阳泉市",
+        )
+        ledger_path = folder / "案件台账.xlsx"
+        write_ledger_xlsx(book, ledger_path)
+        result.reports.append(ledger_path)
+    finally:
+        engine.close()
+    return result
+
+
+def _collect(engine: Any, result: DemoResult, end: datetime) -> None:
+    events = table_of(EventRow)
+    with engine.bind.connect() as conn:
+        result.events = int(
+            conn.execute(sa.select(sa.func.count()).select_from(events)).scalar_one()
+        )
+        rows = conn.execute(
+            sa.text(
+                "SELECT c.ref, e.rule_id, e.event, e.at FROM zq_events e "
+                "JOIN zq_cases c ON c.id = e.case_id WHERE e.rule_id IS NOT NULL ORDER BY e.at, e.id"
+            )
+        ).all()
+    result.escalations = [(r.ref, r.rule_id, r.event, str(r.at)) for r in rows]
+    result.overdue = engine.overdue(at=end, limit=20)
