@@ -1,0 +1,266 @@
+"""Who a notice goes to: routing roles resolved to a division, a name, a channel and an address.
+
+The pack says which roles exist, at which level they sit and over which channels they hear
+(``routing.roles``); it never holds an address. Addresses come from the environment only:
+
+- ``address_env`` names a variable, e.g. ``ZQ_COUNTY_OFFICE``. A division-specific variable
+  ``ZQ_COUNTY_OFFICE_140302`` wins over it (looked up from the division upwards, so
+  ``ZQ_COUNTY_OFFICE_140300`` covers every county of 阳泉市).
+- The value is one address for every channel (``jc@rsj.example.gov.cn``), or per channel:
+  ``email=jc@rsj.example.gov.cn;webhook=https://oa.example/hook;file=/srv/notices``.
+
+A channel that needs an address and has none is replaced by ``log`` with a note saying so: the
+notice is never lost, and the operator sees what to configure.
+
+The leader directory (领导包案) maps a division and a role title to a named person, from a JSON
+file (``ZHIQIAN_LEADERS`` names it)::
+
+    {"140302": {"分管领导": {"name": "王建华", "email": "wjh@rsj.example.gov.cn"}},
+     "140300": {"包案领导": {"name": "李卫东"}}}
+
+A title not found for the division is looked up in its parents; when no one is named, the
+leader is recorded as the title of that office (``阳泉市城区人社局分管领导（待指定）``) so the
+case shows that a person must still be named.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Final
+
+from zhiqian.engine.divisions import level_of, name_path, parent
+from zhiqian.rules.loader import RulePack
+from zhiqian.rules.schema import RoleSpec
+
+__all__ = [
+    "ADDRESSLESS_CHANNELS",
+    "LEADERS_ENV",
+    "LEADER_ROLE",
+    "LeaderDirectory",
+    "Person",
+    "Recipient",
+    "Router",
+    "division_for_level",
+    "division_name",
+    "office_name",
+]
+
+LEADERS_ENV: Final = "ZHIQIAN_LEADERS"
+LEADER_ROLE: Final = "leader"  # the role whose recipient is the case's named leader
+# Channels that work without an address (the file channel has its own folder by default).
+ADDRESSLESS_CHANNELS: Final = frozenset({"log", "file", "memory"})
+_CHANNEL_PART = re.compile(r"^([a-z][a-z0-9_]*)=(.*)$", re.DOTALL)
+
+
+def division_name(code: str) -> str:
+    """``140302`` → ``阳泉市城区``; a province by its own name; an unknown code as itself."""
+    try:
+        names = name_path(code).split()
+    except LookupError:
+        return code
+    return names[0] if len(names) == 1 else "".join(names[1:])
+
+
+def office_name(code: str) -> str:
+    """The 人社 office of a division: ``阳泉市城区人力资源和社会保障局``, ``山西省人力资源和社会保障厅``."""
+    try:
+        level = level_of(code)
+    except (ValueError, LookupError):
+        return f"{code}人力资源和社会保障部门"
+    suffix = "人力资源和社会保障厅" if level == "province" else "人力资源和社会保障局"
+    return division_name(code) + suffix
+
+
+def division_for_level(row: Any, level: str) -> str:
+    """The division a role of ``level`` sits in for this case.
+
+    ``same``: the office handling the case now; ``parent``: the one above it; ``county``/
+    ``city``/``province``: that level on the chain from the division where the arrears arose
+    (a 直辖市 district has no city: its ``city`` is the municipality)."""
+    handling: str = row.handling_region
+    if level == "same":
+        return handling
+    if level == "parent":
+        return parent(handling) or handling
+    rank = {"county": 0, "city": 1, "province": 2}
+    at: str | None = row.region
+    while at is not None:
+        if rank.get(level_of(at), 0) >= rank[level]:
+            return at
+        at = parent(at)
+    return handling
+
+
+@dataclass(frozen=True, slots=True)
+class Person:
+    """A named person of the directory and the addresses they hear on (channel → address)."""
+
+    name: str
+    addresses: Mapping[str, str] = field(default_factory=dict)
+
+
+class LeaderDirectory:
+    """Division code → role title → person; lookups climb from a division to its parents."""
+
+    def __init__(self, entries: Mapping[str, Mapping[str, Person]] | None = None) -> None:
+        self._entries = {code: dict(roles) for code, roles in (entries or {}).items()}
+
+    @classmethod
+    def from_file(cls, path: str | os.PathLike[str]) -> LeaderDirectory:
+        """Read the JSON directory; a malformed file is a ``ValueError`` naming the file."""
+        where = str(path)
+        try:
+            data = json.loads(Path(path).read_text(encoding="utf-8"))
+        except (OSError, json.JSONDecodeError) as exc:
+            raise ValueError(f"leader directory {where}: {exc}") from exc
+        if not isinstance(data, dict):
+            raise ValueError(f"leader directory {where}: the top level must be an object")
+        entries: dict[str, dict[str, Person]] = {}
+        for code, roles in data.items():
+            if not (isinstance(code, str) and len(code) == 6 and code.isdigit()):
+                raise ValueError(f"leader directory {where}: {code!r} is not a division code")
+            if not isinstance(roles, dict):
+                raise ValueError(f"leader directory {where}: {code} must map titles to people")
+            for title, person in roles.items():
+                if not isinstance(person, dict) or not str(person.get("name", "")).strip():
+                    raise ValueError(f"leader directory {where}: {code}/{title} needs a name")
+                addresses = {k: str(v) for k, v in person.items() if k != "name"}
+                entries.setdefault(code, {})[title] = Person(str(person["name"]), addresses)
+        return cls(entries)
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> LeaderDirectory:
+        path = (os.environ if environ is None else environ).get(LEADERS_ENV)
+        return cls.from_file(path) if path else cls()
+
+    def find(self, division: str, title: str) -> Person | None:
+        at: str | None = division
+        while at is not None:
+            person = self._entries.get(at, {}).get(title)
+            if person is not None:
+                return person
+            at = parent(at) if len(at) == 6 and at.isdigit() else None
+        return None
+
+    def find_by_name(self, name: str) -> Person | None:
+        for roles in self._entries.values():
+            for person in roles.values():
+                if person.name == name:
+                    return person
+        return None
+
+
+@dataclass(frozen=True, slots=True)
+class Recipient:
+    """One resolved destination of a notice."""
+
+    role: str
+    division: str
+    key: str  # ``role@division``: the idempotency key's recipient and the digest's grouping
+    name: str  # what the document addresses: a person, or an office
+    channel: str
+    address: str
+    note: str | None = None
+
+
+class Router:
+    """Resolves routing roles for a case. ``environ`` defaults to ``os.environ`` read at each
+    call (so an operator can add an address without restarting); ``directory`` to the file
+    ``ZHIQIAN_LEADERS`` names."""
+
+    def __init__(
+        self,
+        *,
+        environ: Mapping[str, str] | None = None,
+        directory: LeaderDirectory | None = None,
+    ) -> None:
+        self._environ = environ
+        self.directory = directory if directory is not None else LeaderDirectory.from_env(environ)
+
+    @property
+    def environ(self) -> Mapping[str, str]:
+        return os.environ if self._environ is None else self._environ
+
+    def role(self, pack: RulePack, role_id: str) -> RoleSpec:
+        spec = pack.routing.role(role_id)
+        if spec is None:  # a role named in a rule but not routed: heard in the log
+            return RoleSpec(id=role_id, label=role_id, level="same", channels=("log",))
+        return spec
+
+    def leader_name(self, division: str, title: str) -> str:
+        person = self.directory.find(division, title)
+        if person is not None:
+            return person.name
+        return f"{office_name(division).replace('人力资源和社会保障', '人社')}{title}（待指定）"
+
+    def recipients(self, pack: RulePack, row: Any, role_id: str) -> list[Recipient]:
+        """Every (channel, address) the role hears on for this case, in the role's order."""
+        spec = self.role(pack, role_id)
+        division = division_for_level(row, spec.level)
+        person: Person | None = None
+        if role_id == LEADER_ROLE and row.leader:
+            name = str(row.leader)
+            person = self.directory.find_by_name(name)
+        else:
+            name = f"{spec.label}（{division_name(division)}）"
+        out: list[Recipient] = []
+        for channel in spec.channels:
+            address = self._address(spec, division, channel, person)
+            note = None
+            used = channel
+            if not address and channel not in ADDRESSLESS_CHANNELS:
+                where = (
+                    f"set {spec.address_env} or {spec.address_env}_{division}"
+                    if spec.address_env
+                    else "the pack gives this role no address_env"
+                )
+                note = f"角色 {spec.id}（{spec.label}）没有 {channel} 地址（{where}）：改由日志通道记录"
+                used = "log"
+            out.append(
+                Recipient(
+                    role=spec.id,
+                    division=division,
+                    key=f"{spec.id}@{division}" + ("" if used == channel else f"/{channel}"),
+                    name=name,
+                    channel=used,
+                    address=address,
+                    note=note,
+                )
+            )
+        return out
+
+    def _address(self, spec: RoleSpec, division: str, channel: str, person: Person | None) -> str:
+        if channel == "log":
+            return ""
+        if person is not None and person.addresses.get(channel):
+            return person.addresses[channel]
+        if spec.address_env is None:
+            return ""
+        env = self.environ
+        at: str | None = division
+        while at is not None:
+            value = env.get(f"{spec.address_env}_{at}")
+            if value:
+                return _pick(value, channel)
+            at = parent(at)
+        value = env.get(spec.address_env)
+        return _pick(value, channel) if value else ""
+
+
+def _pick(value: str, channel: str) -> str:
+    """The address for ``channel`` in an env value: ``a@b`` or ``email=a@b;webhook=https://…``."""
+    default = ""
+    for part in value.split(";"):
+        part = part.strip()
+        match = _CHANNEL_PART.match(part)
+        if match and "/" not in match.group(1):
+            if match.group(1) == channel:
+                return match.group(2).strip()
+        elif part:
+            default = default or part
+    return default
