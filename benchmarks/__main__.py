@@ -15,7 +15,7 @@ import tempfile
 from pathlib import Path
 from types import ModuleType
 
-from benchmarks.harness import Options, Run, print_sections, utcnow, write_json
+from benchmarks.harness import RESULTS, Options, Run, print_sections, write_json
 
 HERE = Path(__file__).resolve().parent
 ORDER = ("transitions", "cli", "sweep")  # the rest after these, by name
@@ -52,6 +52,18 @@ def parse(argv: list[str], names: list[str]) -> Options:
     )
     parser.add_argument("--db", choices=["sqlite", "postgres", "both"], default="both")
     parser.add_argument("--rounds", type=int, help="rounds per benchmark (default: each its own)")
+    parser.add_argument("--cases", type=int, help="transitions: cases to walk per round")
+    parser.add_argument(
+        "--sizes",
+        type=lambda text: [int(n) for n in text.split(",")],
+        help="sweep: open-case counts, comma-separated (default 10000,100000; --full adds 1M)",
+    )
+    parser.add_argument("--results", type=Path, default=RESULTS, help="folder for the JSON results")
+    parser.add_argument(
+        "--profile",
+        action="store_true",
+        help="also profile the engine walk with pyinstrument (pip install pyinstrument)",
+    )
     parser.add_argument("--workdir", type=Path, help="scratch folder (default: a temp folder)")
     args = parser.parse_args(argv)
     unknown = [n for n in args.only if n not in names]
@@ -59,11 +71,19 @@ def parse(argv: list[str], names: list[str]) -> Options:
         parser.error(f"unknown benchmark {', '.join(unknown)}; known: {', '.join(names)}")
     if args.rounds is not None and args.rounds < 1:
         parser.error("--rounds must be at least 1")
+    if args.sizes is not None and (len(args.sizes) < 2 or min(args.sizes) < 10):
+        parser.error("--sizes needs at least two counts of 10 or more (a ratio needs two)")
+    if args.cases is not None and args.cases < 1:
+        parser.error("--cases must be at least 1")
     return Options(
         quick=args.quick,
         full=args.full,
         db=args.db,
         rounds=args.rounds,
+        cases=args.cases,
+        sizes=args.sizes,
+        results=args.results,
+        profile=args.profile,
         only=args.only,
         workdir=args.workdir or Path("."),
     )
@@ -72,12 +92,12 @@ def parse(argv: list[str], names: list[str]) -> Options:
 def main(argv: list[str] | None = None) -> int:
     modules = discover()
     options = parse(sys.argv[1:] if argv is None else argv, list(modules))
-    started = utcnow()
     with tempfile.TemporaryDirectory(prefix="zq-bench-") as scratch:
         if options.workdir == Path("."):
             options.workdir = Path(scratch)
         options.workdir.mkdir(parents=True, exist_ok=True)
         run = Run(options)
+        started = run.started
         for name, module in modules.items():
             if options.only and name not in options.only:
                 continue

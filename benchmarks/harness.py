@@ -36,8 +36,8 @@ from zhiqian.store.audit import chain_hash
 from zhiqian.store.tables import CaseRow, ClockRow, EventRow, TimerRow
 
 RESULTS = Path(__file__).resolve().parent / "results"
-PG_ADMIN_URL = os.environ.get(
-    "ZHIQIAN_BENCH_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+PG_ADMIN_URL = os.environ.get("ZHIQIAN_BENCH_PG") or os.environ.get(
+    "ZHIQIAN_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 )
 
 CASES = CaseRow.__table__
@@ -105,6 +105,9 @@ class Options:
     full: bool = False
     db: str = "both"  # sqlite | postgres | both
     rounds: int | None = None  # None: each benchmark's default
+    cases: int | None = None  # transitions: cases walked (None: the benchmark's default)
+    sizes: list[int] | None = None  # sweep: open-case counts (None: 10k, 100k; --full adds 1M)
+    results: Path = RESULTS
     only: list[str] = field(default_factory=list)
     profile: bool = False
     workdir: Path = Path(".")
@@ -122,10 +125,19 @@ class Run:
         self.options = options
         self.console = console or Console(stderr=True)
         self.sections: list[Section] = []
+        self.started = utcnow()
+        self.stamp = self.started.strftime("%Y%m%dT%H%M%SZ")
         self._pg_ok: bool | None = None
 
     def log(self, message: str) -> None:
         self.console.log(message)
+
+    def save_text(self, name: str, text: str) -> Path:
+        """A side file of this run (a profile, say) next to the JSON results."""
+        self.options.results.mkdir(parents=True, exist_ok=True)
+        path = self.options.results / f"{self.stamp}-{name}"
+        path.write_text(text)
+        return path
 
     @property
     def backends(self) -> list[str]:
@@ -373,8 +385,8 @@ def print_sections(console: Console, sections: Sequence[Section]) -> None:
 
 
 def write_json(sections: Sequence[Section], options: Options, started: datetime) -> Path:
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    path = RESULTS / f"{started.strftime('%Y%m%dT%H%M%SZ')}.json"
+    options.results.mkdir(parents=True, exist_ok=True)
+    path = options.results / f"{started.strftime('%Y%m%dT%H%M%SZ')}.json"
     document = {
         "started": started.isoformat(),
         "machine": {
@@ -387,6 +399,8 @@ def write_json(sections: Sequence[Section], options: Options, started: datetime)
             "full": options.full,
             "db": options.db,
             "rounds": options.rounds,
+            "cases": options.cases,
+            "sizes": options.sizes,
             "only": options.only,
         },
         "sections": [
