@@ -892,22 +892,36 @@ def overdue(
     )
 
 
+def _library(what: str, module: str, name: str) -> Any:
+    """``module.name`` of the library, or exit 2 while this build does not have it."""
+    if importlib.util.find_spec(module) is None:
+        _unavailable(what, f"{module}.{name}")
+    from importlib import import_module
+
+    found = getattr(import_module(module), name, None)
+    if found is None:
+        _unavailable(what, f"{module}.{name}")
+    return found
+
+
 @app.command("sweep")
 def sweep(ctx: typer.Context, at: AtOption = None, fmt: ShowFormatOption = "table") -> None:
-    """One scheduler pass, as the daemon runs it: fire due timers, escalate, queue notices. Safe to repeat: what has fired does not fire again."""
+    """One scheduler pass, as the daemon runs it: fire due timers, escalate, queue notices.
+
+    Safe to repeat: a timer that has fired does not fire again.
+    """
     state = _state(ctx, fmt)
+    run = _library("sweep", "zhiqian.engine.sweep", "sweep")
     from zhiqian.engine.cli_shapes import sweep_shape
 
     with _open(state, at) as engine:
-        run = getattr(engine, "sweep", None)
-        if run is None:
-            _unavailable("sweep", "engine.sweep()")
-        shape = sweep_shape(run())
+        result = run(engine)
+    shape = sweep_shape(result)
     if fmt == "json":
         print_json(shape)
     else:
         sys.stdout.write(
-            f"fired {shape['fired']} timers, {shape['escalations']} escalations, "
+            f"fired {shape['fired']} timers: {shape['escalations']} escalations, "
             f"{shape['notices']} notices queued\n"
         )
 
@@ -925,23 +939,41 @@ _NOTICE_COLUMNS = (
 )
 
 
+def _outbox(what: str, name: str) -> Any:
+    return _library(what, "zhiqian.engine.outbox", name)
+
+
 @notices_app.command("list")
 def notices_list(
     ctx: typer.Context,
     status: Annotated[
-        str | None, typer.Option("--status", help="pending, sent, failed or dead.")
+        str | None,
+        typer.Option(
+            "--status", help="held, digested, pending, sending, sent or dead (dead = gave up)."
+        ),
     ] = None,
+    case: Annotated[
+        str | None, typer.Option("--case", metavar="ID", help="Only this case (id or ref).")
+    ] = None,
+    limit: Annotated[int, typer.Option("--limit", min=1, help="At most this many.")] = 100,
     fmt: FormatOption = "table",
 ) -> None:
     """Notices in the outbox, newest first."""
     state = _state(ctx, fmt)
+    list_notices = _outbox("notices list", "list_notices")
+    statuses = getattr(sys.modules["zhiqian.engine.outbox"], "STATUSES", ())
+    if status is not None and statuses and status not in statuses:
+        raise typer.BadParameter(
+            f"{status!r} is not one of {', '.join(statuses)}", param_hint="--status"
+        )
     from zhiqian.engine.cli_shapes import notice_shape
 
     with _open(state) as engine:
-        find = getattr(engine, "notices", None)
-        if find is None:
-            _unavailable("notices list", "engine.notices(status=)")
-        rows = [notice_shape(n) for n in find(status=status)]
+        case_id = _find(engine, case, history=False).id if case is not None else None
+        rows = [
+            notice_shape(n)
+            for n in list_notices(engine, status=status, case_id=case_id, limit=limit)
+        ]
     print_listing(fmt, _NOTICE_COLUMNS, rows)
 
 
@@ -953,18 +985,17 @@ def notices_show(
 ) -> None:
     """One notice: where it goes, its attempts, and the rendered document."""
     state = _state(ctx, fmt)
-    from zhiqian.engine.cli_shapes import notice_shape
+    show_notice = _outbox("notices show", "show_notice")
+    from zhiqian.engine.cli_shapes import notice_detail
 
     with _open(state) as engine:
-        get = getattr(engine, "notice", None)
-        if get is None:
-            _unavailable("notices show", "engine.notice(id) with a rendered text")
-        notice = get(notice_id)
-        shape = {**notice_shape(notice), "text": getattr(notice, "text", None)}
+        shape = notice_detail(show_notice(engine, notice_id), _tz(engine))
     if fmt == "json":
         print_json(shape)
         return
     print_listing("table", _NOTICE_COLUMNS, [shape])
+    if shape["last_error"]:
+        sys.stdout.write(f"last error: {shape['last_error']}\n")
     if shape["text"]:
         sys.stdout.write(str(shape["text"]).rstrip("\n") + "\n")
 
@@ -973,44 +1004,60 @@ def notices_show(
 def notices_retry(
     ctx: typer.Context,
     notice_id: Annotated[int, typer.Argument(metavar="ID")],
+    at: AtOption = None,
     fmt: ShowFormatOption = "table",
 ) -> None:
-    """Put a failed or dead-lettered notice back in the queue."""
+    """Put a dead-lettered (or pending) notice back in the queue, due now, attempts reset."""
     state = _state(ctx, fmt)
+    retry_notice = _outbox("notices retry", "retry_notice")
     from zhiqian.engine.cli_shapes import notice_shape
 
-    with _open(state) as engine:
-        retry = getattr(engine, "retry_notice", None)
-        if retry is None:
-            _unavailable("notices retry", "engine.retry_notice(id)")
-        shape = notice_shape(retry(notice_id))
+    with _open(state, at) as engine:
+        shape = notice_shape(retry_notice(engine, notice_id))
     if fmt == "json":
         print_json(shape)
     else:
         sys.stdout.write(f"notice {shape['id']} queued again ({shape['status']})\n")
 
 
+NoticeDirOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--notice-dir",
+        envvar="ZHIQIAN_NOTICE_DIR",
+        help="Folder of the file channel (default ./notices).",
+    ),
+]
+
+
 @notices_app.command("deliver")
 def notices_deliver(
-    ctx: typer.Context, at: AtOption = None, fmt: ShowFormatOption = "table"
+    ctx: typer.Context,
+    at: AtOption = None,
+    notice_dir: NoticeDirOption = None,
+    fmt: ShowFormatOption = "table",
 ) -> None:
-    """Send what is due in the outbox once, through the configured notifiers."""
+    """Send what is due in the outbox once, through the channels configured in the environment.
+
+    Channels: log and file always; email with ZHIQIAN_SMTP_HOST; webhook and apprise to the notice's address. Failures are retried later with back-off; after the last attempt a notice is dead (notices list --status dead, notices retry ID).
+    """
     state = _state(ctx, fmt)
+    deliver = _outbox("notices deliver", "deliver")
+    channels = _library("notices deliver", "zhiqian.engine.daemon", "notifiers_from_env")
     with _open(state, at) as engine:
-        deliver = getattr(engine, "deliver_notices", None)
-        if deliver is None:
-            _unavailable("notices deliver", "engine.deliver_notices()")
-        result = deliver()
-        shape = {
-            "sent": int(result.sent),
-            "failed": int(result.failed),
-            "dead": int(result.dead),
-        }
+        report = deliver(engine, channels(notice_dir=notice_dir))
+    shape = {
+        "sent": int(report.sent),
+        "retried": int(report.retried),
+        "dead": int(report.dead),
+        "deferred": int(report.deferred),
+    }
     if fmt == "json":
         print_json(shape)
     else:
         sys.stdout.write(
-            f"sent {shape['sent']}, failed {shape['failed']}, dead-lettered {shape['dead']}\n"
+            f"sent {shape['sent']}, to retry {shape['retried']}, dead-lettered {shape['dead']}, "
+            f"held for quiet hours {shape['deferred']}\n"
         )
 
 
@@ -1414,37 +1461,142 @@ def audit_verify(ctx: typer.Context, fmt: ShowFormatOption = "table") -> None:
 def daemon(
     ctx: typer.Context,
     once: Annotated[
-        bool, typer.Option("--once", help="One sweep and one delivery, then exit.")
+        bool, typer.Option("--once", help="One sweep, the digest if due, one delivery; exit.")
     ] = False,
+    at: AtOption = None,
+    notice_dir: NoticeDirOption = None,
+    sweep_seconds: Annotated[
+        float, typer.Option("--sweep-seconds", min=0.1, help="Sweep interval.")
+    ] = 30.0,
+    deliver_seconds: Annotated[
+        float, typer.Option("--deliver-seconds", min=0.1, help="Outbox interval.")
+    ] = 15.0,
+    batch: Annotated[int, typer.Option("--batch", min=1, help="Cases per sweep batch.")] = 500,
+    worker: Annotated[
+        str | None, typer.Option("--worker", help="Name in the logs and claims.")
+    ] = None,
 ) -> None:
-    """Run the scheduler: sweep due timers and deliver notices until SIGTERM."""
-    state = _state(ctx)
-    if importlib.util.find_spec("zhiqian.engine.daemon") is None:
-        _unavailable("daemon", "zhiqian.engine.daemon.run(engine, once=) -> int")
-    from importlib import import_module
+    """Run the scheduler: sweep due timers and deliver notices until SIGTERM (logs: JSON lines on stderr).
 
-    module = import_module("zhiqian.engine.daemon")
-    with _open(state) as engine:
-        code = module.run(engine, once=once)
+    Several daemons may share one PostgreSQL database: each due action happens once. SIGTERM finishes the batch in hand and exits 0.
+    """
+    state = _state(ctx)
+    run_daemon = _library("daemon", "zhiqian.engine.daemon", "run_daemon")
+    when = _parse_at(at) if at is not None else None
+    clock = None
+    if when is not None:
+        from zhiqian import FrozenClock
+        from zhiqian.rules.loader import load_pack
+
+        if when.utcoffset() is None:
+            when = when.replace(tzinfo=load_pack(state.rules).timezone)
+        clock = FrozenClock(when)
+    code = run_daemon(
+        state.db,
+        pack=state.rules,
+        once=once,
+        clock=clock,
+        notice_dir=notice_dir,
+        sweep_seconds=sweep_seconds,
+        deliver_seconds=deliver_seconds,
+        batch=batch,
+        worker=worker,
+    )
     raise typer.Exit(int(code or 0))
 
 
 @app.command("demo")
 def demo(
     out: Annotated[
-        Path, typer.Option("--out", "-o", help="Folder for the demo database and files.")
+        Path, typer.Option("--out", "-o", help="Folder for the demo database and its files.")
     ] = Path("zhiqian-demo"),
+    notices_shown: Annotated[
+        int, typer.Option("--notices", min=0, help="How many notice documents to print.")
+    ] = 3,
 ) -> None:
-    """A fresh SQLite database, a few hundred cases, the yangquan-2019 pack, the winter of 2019 walked with the sweep running; prints what escalated and the files it wrote."""
-    if importlib.util.find_spec("zhiqian.engine.demo") is None:
-        _unavailable("demo", "zhiqian.engine.demo.run(out_dir, echo=, progress=) -> list[Path]")
-    from importlib import import_module
+    """The winter campaign of 2019 replayed: 阳泉市, the yangquan-2019 pack, a few hundred cases.
 
-    module = import_module("zhiqian.engine.demo")
+    A fresh SQLite database in --out; a simulated clock walks from 2019-11-15 to the Spring Festival of 2020 with the sweep running. Prints what escalated and why, some notice documents, the overdue table and the files written (附件2, 台账, notices).
+    """
+    run_demo = _library("demo", "zhiqian.engine.demo", "run_demo")
+    console = make_console()
     with progress("demo", None, enabled=True) as advance:
-        paths = module.run(out, echo=lambda line: sys.stdout.write(f"{line}\n"), progress=advance)
-    for path in paths:
+        seen = 0
+
+        def step(_phase: str, done: int, _total: int) -> None:
+            nonlocal seen
+            advance(done - seen)
+            seen = done
+
+        result = run_demo(out, progress=step)
+    from collections import Counter
+
+    from rich.text import Text
+
+    console.print(
+        Text(
+            f"{result.cases} cases, {result.events} events, {result.sweeps} sweeps; "
+            f"database {result.database}"
+        )
+    )
+    by_rule = Counter(rule for _ref, rule, _event, _at in result.escalations)
+    from zhiqian.rules.loader import load_pack
+
+    pack = load_pack(str(getattr(result, "pack", "yangquan-2019")))
+    known = {e.id: e for e in pack.escalations}
+    print_listing(
+        "table",
+        (
+            Column("rule", "规则 rule"),
+            Column("label", "升级 what"),
+            Column("count", "次数", "right"),
+            Column("basis", "依据 why"),
+        ),
+        [
+            {
+                "rule": rule,
+                "label": known[rule].label if rule in known else "",
+                "count": n,
+                "basis": known[rule].basis if rule in known else "",
+            }
+            for rule, n in by_rule.most_common()
+        ],
+        title="升级 What escalated, and why",
+    )
+    shown: set[str] = set()
+    for path in result.notices:
+        template = path.stem.rsplit("-", 2)[-2] if path.stem.count("-") >= 2 else path.stem
+        if path.suffix != ".txt" or template in shown or len(shown) >= notices_shown:
+            continue
+        shown.add(template)
+        console.print(Text(f"── {path}", style="bold"))
+        console.print(Text(path.read_text("utf-8").rstrip("\n")))
+    tz = _demo_tz()
+    from zhiqian.engine.cli_shapes import overdue_shape
+
+    rows = [overdue_shape(item, tz) for item in result.overdue]
+    print_listing(
+        "table",
+        _OVERDUE_COLUMNS,
+        [
+            {
+                **r,
+                "clock_label": f"{r['clock_label']} ({r['clock']})",
+                "deadline": local_time(r["deadline"], tz),
+                "overdue_by": human_duration(-r["overdue_by"]),
+            }
+            for r in rows
+        ],
+        title="超期 Overdue at the end",
+    )
+    for path in [*result.reports, result.folder / "notices"]:
         sys.stdout.write(f"{path}\n")
+
+
+def _demo_tz() -> tzinfo:
+    from zoneinfo import ZoneInfo
+
+    return ZoneInfo("Asia/Shanghai")
 
 
 # --------------------------------------------------------------------------------- entry point

@@ -44,6 +44,7 @@ __all__ = [
     "escalation_shape",
     "event_shape",
     "explanation_shape",
+    "notice_detail",
     "notice_shape",
     "overdue_shape",
     "sweep_shape",
@@ -108,6 +109,31 @@ def escalation_shape(item: Any, tz: tzinfo) -> dict[str, Any]:
         "actions": [a if isinstance(a, str | Mapping) else str(a) for a in actions],
         "at": _local(at, tz) if isinstance(at, datetime) else at,
     }
+
+
+def _escalations(case: CaseView, tz: tzinfo) -> list[dict[str, Any]]:
+    """What escalated: the view's own list when it has one, else read from the event log,
+    where each action an escalation rule took is an event carrying the rule's id."""
+    own = getattr(case, "escalations", None)
+    if own is not None:
+        return [escalation_shape(e, tz) for e in own]
+    grouped: list[dict[str, Any]] = []
+    for event in case.events:
+        if event.rule_id is None:
+            continue
+        last = grouped[-1] if grouped else None
+        if last is not None and last["rule"] == event.rule_id and last["_at"] == event.at:
+            last["actions"].append(event.event)
+            continue
+        grouped.append(
+            {
+                "rule": event.rule_id,
+                "actions": [event.event],
+                "at": _local(event.at, tz),
+                "_at": event.at,
+            }
+        )
+    return [{k: v for k, v in g.items() if k != "_at"} for g in grouped]
 
 
 def event_shape(event: CaseEvent, tz: tzinfo) -> dict[str, Any]:
@@ -179,7 +205,7 @@ def case_detail(
         "pii_shown": show_pii,
         "summary": case.summary,
         "clocks": [clock_shape(c, now=now, tz=tz) for c in case.clocks],
-        "escalations": [escalation_shape(e, tz) for e in getattr(case, "escalations", ())],
+        "escalations": _escalations(case, tz),
         "events": [event_shape(e, tz) for e in case.events],
     }
 
@@ -263,6 +289,23 @@ def sweep_shape(result: Any) -> dict[str, Any]:
         "fired": int(result.fired),
         "escalations": int(result.escalations),
         "notices": int(result.notices),
+    }
+
+
+def notice_detail(notice: Any, tz: tzinfo) -> dict[str, Any]:
+    """``notices show``: the list row plus where it stands and the rendered document."""
+    return {
+        **notice_shape(notice),
+        "ref": notice.case_ref,
+        "rule": notice.rule_id,
+        "recipient_name": notice.recipient_name,
+        "address": notice.address,
+        "subject": notice.subject,
+        "next_attempt_at": _local(notice.next_attempt_at, tz),
+        "last_error": notice.last_error,
+        "created_at": _local(notice.created_at, tz),
+        "sent_at": _local(notice.sent_at, tz),
+        "text": notice.text,
     }
 
 

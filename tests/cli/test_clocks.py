@@ -98,3 +98,55 @@ def test_rules_recompute_preview(received: Any) -> None:
     assert done.json() == []  # the calendar has not changed since the deadlines were computed
     text = received("rules", "recompute", "--at", "2026-11-05T10:00+08:00")
     assert "未写入" in text.stdout
+
+
+def test_sweep_escalates_once_and_case_show_lists_it(received: Any) -> None:
+    import importlib.util
+
+    if importlib.util.find_spec("zhiqian.engine.sweep") is None:
+        pytest.skip("no sweep in this build")
+    first = received("sweep", "--at", "2026-11-12T09:00+08:00", "--format", "json")
+    assert first.code == 0, first.stderr
+    shape = first.json()
+    assert set(shape) == {"fired", "escalations", "notices"}
+    assert all(isinstance(v, int) for v in shape.values())
+    assert shape["fired"] > 0
+    again = received("sweep", "--at", "2026-11-12T09:00+08:00", "--format", "json").json()
+    assert again == {"fired": 0, "escalations": 0, "notices": 0}  # safe to repeat
+    shown = received("case", "show", "1", "--at", "2026-11-12T09:00+08:00", "-f", "json").json()
+    fired_rules = [e["rule"] for e in shown["events"] if e["rule"]]
+    assert [e["rule"] for e in shown["escalations"]] == list(dict.fromkeys(fired_rules))
+    for escalation in shown["escalations"]:
+        assert escalation["actions"]
+        assert escalation["at"].startswith("2026-11-12")
+    listed = received("notices", "list", "--format", "json").json()
+    assert len(listed) == shape["notices"]
+
+
+def test_deliver_and_daemon_once(received: Any, tmp_path: Path) -> None:
+    import importlib.util
+
+    if importlib.util.find_spec("zhiqian.engine.daemon") is None:
+        pytest.skip("no daemon in this build")
+    queued = received("sweep", "--at", "2026-11-12T09:00+08:00", "-f", "json").json()["notices"]
+    folder = tmp_path / "notices"
+    done = received(
+        "notices",
+        "deliver",
+        "--at",
+        "2026-11-12T10:00+08:00",
+        "--notice-dir",
+        str(folder),
+        "-f",
+        "json",
+    )
+    assert done.code == 0, done.stderr
+    report = done.json()
+    assert set(report) == {"sent", "retried", "dead", "deferred"}
+    assert report["sent"] == queued
+    statuses = {n["status"] for n in received("notices", "list", "-f", "json").json()}
+    assert statuses <= {"sent"}
+    once = received(
+        "daemon", "--once", "--at", "2026-11-13T10:00+08:00", "--notice-dir", str(folder)
+    )
+    assert once.code == 0, once.stderr

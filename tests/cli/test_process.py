@@ -7,6 +7,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from zhiqian.testing import sample_complaint
 
 AT = "2026-12-01T09:00:00+08:00"
@@ -97,3 +99,17 @@ def test_module_entry_point(zq: Callable[..., Any], sqlite_url: str) -> None:
         check=False,
     )
     assert done.returncode == 0, done.stderr
+
+
+@pytest.mark.slow
+def test_demo_prints_what_escalated_and_the_files(zq: Callable[..., Any], tmp_path: Path) -> None:
+    import importlib.util
+
+    if importlib.util.find_spec("zhiqian.engine.demo") is None:
+        pytest.skip("no demo in this build")
+    done = zq("demo", "--out", str(tmp_path / "demo"), "--notices", "2", env={"COLUMNS": "400"})
+    assert done.code == 0, done.stderr
+    assert "What escalated" in done.stdout
+    files = [Path(line) for line in done.stdout.splitlines() if line.startswith(str(tmp_path))]
+    assert any(p.suffix == ".xlsx" for p in files)
+    assert all(p.exists() for p in files)
