@@ -207,3 +207,17 @@ def test_help_is_within_three_times_importing_sqlalchemy() -> None:
         helped.append(_median_seconds([zhiqian, "--help"], 1))
     ratio = statistics.median(helped) / statistics.median(baseline)
     assert ratio < 3, f"zhiqian --help took {ratio:.2f}× importing sqlalchemy"
+
+
+def test_docs_cover_every_command() -> None:
+    import typer
+
+    docs = (Path(__file__).resolve().parents[2] / "docs" / "cli.md").read_text("utf-8")
+    assert "```python" not in docs  # console and JSON only: tests/test_docs.py runs python blocks
+    root = typer.main.get_command(app)
+    paths: list[str] = []
+    for name, command in root.commands.items():  # type: ignore[attr-defined]
+        sub = getattr(command, "commands", None)
+        paths += [f"{name} {leaf}" for leaf in sub] if sub else [name]
+    missing = [p for p in paths if p not in docs]
+    assert not missing, f"docs/cli.md does not mention: {missing}"
