@@ -26,7 +26,7 @@ changes the level): evaluation repeats, at most ``MAX_ROUNDS`` times.
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -115,8 +115,13 @@ class Escalator:
         now: datetime,
         *,
         trigger: str = "change",
+        row: Any = None,
+        clocks: dict[str, ClockState] | None = None,
     ) -> EvalResult:
+        """Fire every rule that holds and has not fired for its cycle key; ``row``/``clocks``
+        are the case as the caller has just read it (saves reading it again)."""
         total = EvalResult()
+        snap = _Snap(conn, case_id, row, clocks)
         done = {
             (r.rule_id, r.cycle_key)
             for r in conn.execute(
@@ -126,7 +131,7 @@ class Escalator:
             )
         }
         for _ in range(MAX_ROUNDS):
-            fired = self._round(engine, conn, case_id, now, trigger, done)
+            fired = self._round(engine, snap, now, trigger, done)
             total = total + fired
             if not fired.escalations:
                 break
@@ -139,14 +144,14 @@ class Escalator:
     def _round(
         self,
         engine: Engine,
-        conn: sa.Connection,
-        case_id: int,
+        snap: _Snap,
         now: datetime,
         trigger: str,
         done: set[tuple[str, str]],
     ) -> EvalResult:
+        conn, case_id = snap.conn, snap.case_id
         result = EvalResult()
-        state = _CaseState.load(engine, conn, case_id, now)
+        state = _CaseState.load(engine, snap, now)
         if state is None:
             return result
         for spec in state.pack.escalations:
@@ -172,14 +177,16 @@ class Escalator:
             )
             if escalation_id is None:  # someone else fired it: nothing to do
                 continue
-            outcomes, notices = self._apply(engine, conn, spec, key, case_id, now)
+            outcomes, notices = self._apply(engine, snap, spec, key, now)
             conn.execute(
                 sa.update(_escalations)
                 .where(_escalations.c.id == escalation_id)
                 .values(actions=outcomes)
             )
             result = result + EvalResult(1, notices)
-            reloaded = _CaseState.load(engine, conn, case_id, now)
+            if not any("event_seq" in o or "restarted" in o for o in outcomes):
+                continue  # only notices: the case the next rule sees is unchanged
+            reloaded = _CaseState.load(engine, snap, now)
             if reloaded is None:
                 break
             state = reloaded
@@ -190,12 +197,12 @@ class Escalator:
     def _apply(
         self,
         engine: Engine,
-        conn: sa.Connection,
+        snap: _Snap,
         spec: EscalationSpec,
         key: str,
-        case_id: int,
         now: datetime,
     ) -> tuple[list[dict[str, Any]], int]:
+        conn, case_id = snap.conn, snap.case_id
         facts: dict[str, Any] = {"rule": spec, "cycle_key": key}
         outcomes: list[dict[str, Any]] = []
         notices = 0
@@ -205,8 +212,16 @@ class Escalator:
         for action in spec.do:
             kind = action.kind
             try:
+                if action.notify is not None:  # no case change: no savepoint needed
+                    ids = self._notify(
+                        engine, snap, spec, now, facts, action.notify.to, action.notify.template
+                    )
+                    outcome = {"kind": kind, "outcome": "queued", "notices": ids}
+                    notices += len(ids)
+                    outcomes.append(outcome)
+                    continue
                 with conn.begin_nested():
-                    outcome = self._action(engine, conn, spec, action, case_id, now, facts)
+                    outcome = self._action(engine, snap, spec, action, now, facts)
                     if (
                         kind == "raise_level"
                         and outcome.get("outcome") == "done"
@@ -214,10 +229,11 @@ class Escalator:
                     ):
                         # 提级办理: the higher office is told even when the rule forgot to say so.
                         extra = self._notify(
-                            engine, conn, spec, case_id, now, facts, ("$upper",), "提级办理通知书"
+                            engine, snap, spec, now, facts, ("$upper",), "提级办理通知书"
                         )
                         outcome["notices"] = extra
             except (ZhiqianError, ValueError, LookupError) as exc:
+                snap.changed()
                 _log.warning("case %s rule %s action %s: %s", case_id, spec.id, kind, exc)
                 outcome = {"kind": kind, "outcome": "error", "detail": str(exc)}
             notices += len(outcome.get("notices", ()))
@@ -227,15 +243,15 @@ class Escalator:
     def _action(
         self,
         engine: Engine,
-        conn: sa.Connection,
+        snap: _Snap,
         spec: EscalationSpec,
         action: ActionSpec,
-        case_id: int,
         now: datetime,
         facts: dict[str, Any],
     ) -> dict[str, Any]:
+        conn, case_id = snap.conn, snap.case_id
         kind = action.kind
-        row = _row(conn, case_id)
+        row = snap.row
         actor = f"rule:{spec.id}"[:100]
 
         def change(event: str, params: Mapping[str, Any]) -> dict[str, Any]:
@@ -249,22 +265,16 @@ class Escalator:
                 params=params,
                 rule_id=spec.id,
             )
-            seq = conn.execute(
-                sa.select(_cases.c.version).where(_cases.c.id == case_id)
-            ).scalar_one()
-            return {"kind": kind, "outcome": "done", "event_seq": int(seq), "params": dict(params)}
+            snap.changed()
+            seq = int(row.version) + 1  # change_in wrote exactly one event after the row we read
+            return {"kind": kind, "outcome": "done", "event_seq": seq, "params": dict(params)}
 
-        if action.notify is not None:
-            ids = self._notify(
-                engine, conn, spec, case_id, now, facts, action.notify.to, action.notify.template
-            )
-            return {"kind": kind, "outcome": "queued", "notices": ids}
         if action.raise_level is not None:
             before = row.handling_region
             out = change("raise_level", {"clocks": action.raise_level.clocks})
-            facts["raised"] = (before, _row(conn, case_id).handling_region)
+            facts["raised"] = (before, snap.row.handling_region)
             if action.raise_level.clocks == "restart":
-                out["restarted"] = self._restart_clocks(engine, conn, case_id, now)
+                out["restarted"] = self._restart_clocks(engine, snap, now)
             return out
         if action.assign_leader is not None:
             if row.leader:
@@ -277,15 +287,13 @@ class Escalator:
                 facts["referred"] = True
                 return {"kind": kind, "outcome": "already"}
             governing = engine.governing(row.pack_name, row.pack_version)
-            clocks = load_clocks(conn, case_id)
-            missing = referral_preconditions(row, pack=governing.pack, clocks=clocks, at=now)
+            missing = referral_preconditions(row, pack=governing.pack, clocks=snap.clocks, at=now)
             if missing:
                 facts["referred"] = False
                 return self._recommend(
                     engine,
-                    conn,
+                    snap,
                     spec,
-                    case_id,
                     now,
                     "refer_police",
                     "移送公安（法定条件未满足）",
@@ -314,9 +322,8 @@ class Escalator:
         if action.recommend is not None:
             return self._recommend(
                 engine,
-                conn,
+                snap,
                 spec,
-                case_id,
                 now,
                 action.recommend.event,
                 action.recommend.label,
@@ -327,9 +334,8 @@ class Escalator:
     def _recommend(
         self,
         engine: Engine,
-        conn: sa.Connection,
+        snap: _Snap,
         spec: EscalationSpec,
-        case_id: int,
         now: datetime,
         event: str,
         label: str,
@@ -345,7 +351,8 @@ class Escalator:
         }
         if missing:
             out["missing"] = missing
-        row = _row(conn, case_id)
+        conn, case_id = snap.conn, snap.case_id
+        row = snap.row
         pack = engine.governing(row.pack_name, row.pack_version).pack
         if "recommend" in ACTION_LABELS or "recommend" in {a.id for a in pack.actions}:
             params: dict[str, Any] = {"event": event, "label": label}
@@ -361,20 +368,18 @@ class Escalator:
                 params=params,
                 rule_id=spec.id,
             )
-            out["event_seq"] = int(
-                conn.execute(sa.select(_cases.c.version).where(_cases.c.id == case_id)).scalar_one()
-            )
+            snap.changed()
+            out["event_seq"] = int(row.version) + 1
         return out
 
-    def _restart_clocks(
-        self, engine: Engine, conn: sa.Connection, case_id: int, now: datetime
-    ) -> list[str]:
+    def _restart_clocks(self, engine: Engine, snap: _Snap, now: datetime) -> list[str]:
         """提级 with ``clocks: restart``: every active clock whose limit is the pack's (not an
         order's own period) starts a new cycle at the higher office."""
-        row = _row(conn, case_id)
+        conn, case_id = snap.conn, snap.case_id
+        row = snap.row
         governing = engine.governing(row.pack_name, row.pack_version)
         pack = governing.pack
-        clocks = load_clocks(conn, case_id)
+        clocks = snap.clocks
         changed: dict[str, ClockState] = {}
         for clock_id, state in clocks.items():
             try:
@@ -399,6 +404,7 @@ class Escalator:
             save_clocks(
                 conn, case_id, changed, clocks, pack=pack, calendar=governing.calendar, now=now
             )
+            snap.changed()
         return sorted(changed)
 
     # -- notices ---------------------------------------------------------------------------------
@@ -406,20 +412,20 @@ class Escalator:
     def _notify(
         self,
         engine: Engine,
-        conn: sa.Connection,
+        snap: _Snap,
         spec: EscalationSpec,
-        case_id: int,
         now: datetime,
         facts: Mapping[str, Any],
         roles: tuple[str, ...],
         template: str,
     ) -> list[int]:
-        row = _row(conn, case_id)
+        conn, case_id = snap.conn, snap.case_id
+        row = snap.row
         governing = engine.governing(row.pack_name, row.pack_version)
         pack = governing.pack
         if template == "移送函" and facts.get("referred") is False:
             return []  # no referral was made: a 移送函 would be false
-        builder = NoticeContexts(engine, conn, row, now)
+        builder = NoticeContexts(engine, conn, row, now, clocks=lambda: snap.clocks)
         digest = pack.routing.digest
         ids: list[int] = []
         for role in roles:
@@ -538,7 +544,16 @@ class NoticeContexts:
     """Builds template contexts from the case row, its clocks and events (JSON-safe values;
     personal data only where the document needs them: the 移送函)."""
 
-    def __init__(self, engine: Engine, conn: sa.Connection, row: Any, now: datetime) -> None:
+    def __init__(
+        self,
+        engine: Engine,
+        conn: sa.Connection,
+        row: Any,
+        now: datetime,
+        *,
+        clocks: Callable[[], dict[str, ClockState]] | None = None,
+    ) -> None:
+        self._clock_source = clocks
         self.engine = engine
         self.conn = conn
         self.row = row
@@ -549,6 +564,8 @@ class NoticeContexts:
         self.today = now.astimezone(self.tz).date().isoformat()
 
     def _clocks(self) -> dict[str, ClockState]:
+        if self._clock_source is not None:
+            return self._clock_source()
         return load_clocks(self.conn, self.row.id)
 
     def warning(
@@ -748,6 +765,39 @@ class NoticeContexts:
 # -- the case as rules see it ---------------------------------------------------------------------
 
 
+class _Snap:
+    """The case row and clocks, read once and again only after a change (statements are the
+    sweep's cost on a remote database)."""
+
+    def __init__(
+        self,
+        conn: sa.Connection,
+        case_id: int,
+        row: Any = None,
+        clocks: dict[str, ClockState] | None = None,
+    ) -> None:
+        self.conn = conn
+        self.case_id = case_id
+        self._row = row
+        self._clocks = clocks
+
+    @property
+    def row(self) -> Any:
+        if self._row is None:
+            self._row = _row(self.conn, self.case_id)
+        return self._row
+
+    @property
+    def clocks(self) -> dict[str, ClockState]:
+        if self._clocks is None:
+            self._clocks = load_clocks(self.conn, self.case_id)
+        return self._clocks
+
+    def changed(self) -> None:
+        self._row = None
+        self._clocks = None
+
+
 @dataclass(frozen=True, slots=True)
 class _CaseState:
     row: Any
@@ -756,16 +806,12 @@ class _CaseState:
     ctx: Any
 
     @classmethod
-    def load(
-        cls, engine: Engine, conn: sa.Connection, case_id: int, now: datetime
-    ) -> _CaseState | None:
-        row = conn.execute(sa.select(_cases).where(_cases.c.id == case_id)).first()
-        if row is None:
-            return None
+    def load(cls, engine: Engine, snap: _Snap, now: datetime) -> _CaseState | None:
+        row = snap.row
         governing = engine.governing(row.pack_name, row.pack_version)
         if governing.lifecycle.is_final(row.state):
             return None  # a closed case does not escalate
-        clocks = load_clocks(conn, case_id)
+        clocks = snap.clocks
         ctx = governing.context(row, now=now, clocks=clocks.values())
         return cls(row, governing.pack, clocks, ctx)
 

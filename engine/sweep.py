@@ -27,13 +27,14 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Final
 
 import sqlalchemy as sa
 
 from zhiqian.engine.clock_store import load_clocks
+from zhiqian.engine.clocks import ClockState
 from zhiqian.engine.escalation import WARNING, Escalator, EvalResult, escalator_of
 from zhiqian.engine.outbox import default_worker
 from zhiqian.engine.routing import Router
@@ -185,13 +186,15 @@ def _case(
     ).all()
     if not timers:  # fired by another worker between our read and our lock
         return SweepResult()
+    row = conn.execute(sa.select(_cases).where(_cases.c.id == case_id)).one()
+    clocks = load_clocks(conn, case_id)
     notices = 0
-    kinds: list[str] = []
     for timer in timers:
-        notices += _fire(engine, escalator, conn, timer, at)
-        kinds.append(timer.kind)
-    trigger = "timer:" + ",".join(sorted(set(kinds)))
-    evaluated: EvalResult = escalator.evaluate(engine, conn, case_id, at, trigger=trigger)
+        notices += _fire(engine, escalator, conn, row, clocks, timer, at)
+    trigger = "timer:" + ",".join(sorted({t.kind for t in timers}))
+    evaluated: EvalResult = escalator.evaluate(
+        engine, conn, case_id, at, trigger=trigger, row=row, clocks=clocks
+    )
     fired = conn.execute(
         sa.update(_timers)
         .where(_timers.c.id.in_([t.id for t in timers]), _timers.c.fired_at.is_(None))
@@ -206,14 +209,15 @@ def _case(
 
 
 def _fire(
-    engine: Engine, escalator: Escalator, conn: sa.Connection, timer: Any, at: datetime
+    engine: Engine,
+    escalator: Escalator,
+    conn: sa.Connection,
+    case: Any,
+    clocks: dict[str, ClockState],
+    timer: Any,
+    at: datetime,
 ) -> int:
-    """The timer's own effect; returns the notices it queued."""
-    case = conn.execute(
-        sa.select(_cases.c.state, _cases.c.pack_name, _cases.c.pack_version).where(
-            _cases.c.id == timer.case_id
-        )
-    ).one()
+    """The timer's own effect (``clocks`` kept in step); returns the notices it queued."""
     governing = engine.governing(case.pack_name, case.pack_version)
     if governing.lifecycle.is_final(case.state):
         return 0
@@ -234,7 +238,7 @@ def _fire(
                 due=timer.due_at,
             )
         )
-    clock = load_clocks(conn, timer.case_id).get(timer.clock_id)
+    clock = clocks.get(timer.clock_id)
     if clock is None or clock.cycle != timer.cycle or clock.status != "running":
         return 0  # a stale timer (the clock moved on): nothing to do
     where = sa.and_(_clocks.c.case_id == timer.case_id, _clocks.c.clock_id == timer.clock_id)
@@ -243,10 +247,12 @@ def _fire(
             conn.execute(
                 sa.update(_clocks).where(where).values(breached_at=timer.due_at, updated_at=at)
             )
+            clocks[timer.clock_id] = replace(clock, breached_at=timer.due_at)
         return 0
     if timer.kind != "warn" or timer.seq < clock.warned:
         return 0
     conn.execute(sa.update(_clocks).where(where).values(warned=timer.seq + 1, updated_at=at))
+    clock = clocks[timer.clock_id] = replace(clock, warned=timer.seq + 1)
     try:
         spec = governing.pack.clock(timer.clock_id)
         warn = spec.warn[timer.seq]
