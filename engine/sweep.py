@@ -186,6 +186,13 @@ def _case(
     ).all()
     if not timers:  # fired by another worker between our read and our lock
         return SweepResult()
+    # Marked fired first: an action below may re-arm this case's clocks, and the timers it
+    # inserts then are new rows the next pass handles (SQLite may even reuse these ids).
+    fired = conn.execute(
+        sa.update(_timers)
+        .where(_timers.c.id.in_([t.id for t in timers]), _timers.c.fired_at.is_(None))
+        .values(fired_at=at, claimed_by=worker)
+    ).rowcount
     row = conn.execute(sa.select(_cases).where(_cases.c.id == case_id)).one()
     clocks = load_clocks(conn, case_id)
     notices = 0
@@ -195,11 +202,6 @@ def _case(
     evaluated: EvalResult = escalator.evaluate(
         engine, conn, case_id, at, trigger=trigger, row=row, clocks=clocks
     )
-    fired = conn.execute(
-        sa.update(_timers)
-        .where(_timers.c.id.in_([t.id for t in timers]), _timers.c.fired_at.is_(None))
-        .values(fired_at=at, claimed_by=worker)
-    ).rowcount
     return SweepResult(
         fired=fired,
         escalations=evaluated.escalations,

@@ -126,7 +126,7 @@ def webhook(outage: Outage) -> Iterator[tuple[list[dict[str, str]], str]]:
     accepted: list[dict[str, str]] = []
 
     class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:  # noqa: N802 - http.server hook name
+        def do_POST(self) -> None:
             self.rfile.read(int(self.headers.get("Content-Length", "0")))
             status = 503 if outage.down else 200
             if status == 200:
@@ -250,7 +250,8 @@ def test_quiet_hours_hold_outward_channels_until_the_window_ends(
         eng.receive({**_major(3), "received_at": night.isoformat()})
         notifiers = {"email": memory, "webhook": memory, "log": LogNotifier()}
         report = deliver(eng, notifiers)
-        assert report.deferred == 2 and report.sent == 1  # the log notice is not an SMS
+        assert report.deferred == 2
+        assert report.sent == 1
         morning = datetime(2026, 3, 3, 0, 0, tzinfo=UTC)  # 08:00 local: the window's end
         waiting = [n for n in list_notices(eng) if n.status == "pending"]
         assert {n.next_attempt_at for n in waiting} == {morning}
@@ -297,11 +298,14 @@ def test_digest_folds_a_days_warnings_into_one_notice(db_url: str, pack: Path) -
         assert len(digests[0].context["cases"]) == len(held)
         assert {n.status for n in list_notices(eng) if n.id in {h.id for h in held}} == {"digested"}
         text = show_notice(eng, digests[0].id).text
-        assert text is not None and "每日台账摘要" in text and "超期" in text
+        assert text is not None
+        assert "每日台账摘要" in text
+        assert "超期" in text
         memory = MemoryNotifier()
         deliver(eng, {"email": memory, "log": memory, "file": memory})
         mails = [s for s in memory.sent if s.notice.template == "每日台账摘要"]
-        assert len(mails) == 1 and mails[0].notice.address == "county@rsj.example.gov.cn"
+        assert len(mails) == 1
+        assert mails[0].notice.address == "county@rsj.example.gov.cn"
 
 
 def test_a_role_without_address_goes_to_the_log_and_says_so(db_url: str, pack: Path) -> None:
