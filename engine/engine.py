@@ -63,13 +63,14 @@ from zhiqian.errors import (
     DuplicateCase,
     InvalidIntake,
     Refused,
+    RuleError,
     StoreError,
     TransitionRefused,
 )
 from zhiqian.rules.calendar import LegalCalendar
 from zhiqian.rules.conditions import ConditionContext
 from zhiqian.rules.deadlines import compute_deadline
-from zhiqian.rules.limits import parse_limit
+from zhiqian.rules.limits import Limit, parse_limit
 from zhiqian.rules.loader import RulePack, load_pack
 from zhiqian.store.audit import GENESIS, chain_hash, verify_chain
 from zhiqian.store.database import (
@@ -85,6 +86,7 @@ __all__ = ["DEFAULT_URL", "Engine"]
 
 DEFAULT_URL = "sqlite:///zhiqian.db"
 RECEIVED = "received"  # the pseudo-event intake writes as a case's first event
+ACCESS = "pii_shown"  # personal data shown unmasked (recorded, never a change of the case)
 
 _cases = table_of(CaseRow)
 _events = table_of(EventRow)
@@ -271,14 +273,22 @@ class Engine:
         return at.astimezone(UTC)
 
     def governing(self, pack_name: str, pack_version: str) -> _Governing:
-        try:
-            return self._governing[(pack_name, pack_version)]
-        except KeyError:
-            loaded = ", ".join(f"{n} {v}" for n, v in self._governing) or "none"
-            raise StoreError(
-                f"rule pack {pack_name} {pack_version} governs this case but is not loaded "
-                f"(loaded: {loaded}); open the engine with older_packs=[...]"
-            ) from None
+        """The pack version that governs a case, loading a shipped pack of that exact version
+        on first use (a case is never re-judged by another version)."""
+        key = (pack_name, pack_version)
+        found = self._governing.get(key)
+        if found is not None:
+            return found
+        with contextlib.suppress(RuleError):  # not shipped, or broken: the error below says so
+            pack = load_pack(pack_name)
+            if pack.version == pack_version:
+                found = self._governing.setdefault(key, self._govern(pack))
+                return found
+        loaded = ", ".join(f"{n} {v}" for n, v in self._governing) or "none"
+        raise StoreError(
+            f"rule pack {pack_name} {pack_version} governs this case but is not loaded "
+            f"(loaded: {loaded}); open the engine with older_packs=[...]"
+        )
 
     # -- intake -------------------------------------------------------------------------------
 
@@ -644,6 +654,42 @@ class Engine:
             effect=effect,
         )
 
+    def record_access(
+        self, case_id: int, *, actor: str, what: str, at: datetime | None = None
+    ) -> None:
+        """Record in the case's hash-chained log that ``actor`` was shown ``what`` (personal
+        data unmasked, e.g. ``complainant``). Allowed in every state, closed cases included."""
+        if not actor or not actor.strip():
+            raise Refused("an actor is required: every access to personal data is recorded")
+        now = self._now(at)
+        with self._write() as conn:
+            row = conn.execute(sa.select(_cases).where(_cases.c.id == case_id)).first()
+            if row is None:
+                raise CaseNotFound(case_id)
+            governing = self.governing(row.pack_name, row.pack_version)
+            ev = self._event_row(
+                case_id=case_id,
+                seq=row.version + 1,
+                at=now,
+                actor=actor,
+                event=ACCESS,
+                from_state=row.state,
+                to_state=row.state,
+                reason=None,
+                rule_id=None,
+                pack=governing.pack,
+                payload={"what": what},
+                prev_hash=row.head_hash,
+            )
+            updated = conn.execute(
+                sa.update(_cases)
+                .where(_cases.c.id == case_id, _cases.c.version == row.version)
+                .values(version=row.version + 1, head_hash=ev["hash"])
+            )
+            if updated.rowcount != 1:
+                raise ConflictError(case=case_id, expected=row.version)
+            conn.execute(sa.insert(_events).values(**ev))
+
     def allowed(self, case_id: int) -> list[tuple[str, str]]:
         """(event, label) the lifecycle allows now (guards not evaluated), then the actions."""
         case = self.get(case_id, history=False)
@@ -724,6 +770,8 @@ class Engine:
         def label(event: str) -> str:
             if event == RECEIVED:
                 return "受理登记"
+            if event == ACCESS:
+                return "查看个人信息"
             return ACTION_LABELS.get(event) or lifecycle_label(event)
 
         now = self.clock.now()
@@ -813,7 +861,7 @@ class Engine:
         self,
         *,
         at: datetime | None = None,
-        within: timedelta | None = None,
+        within: timedelta | Limit | None = None,
         region: str | None = None,
         level: str | None = None,
         limit: int = 100,
@@ -821,12 +869,21 @@ class Engine:
         """Running clocks past their deadline at ``at`` (or due within ``within``), most overdue
         first. An indexed range scan on the stored deadlines: no case is recomputed on read."""
         now = self._now(at)
-        horizon = now + (within or timedelta(0))
+        if isinstance(within, Limit):
+            # "due within 3 workdays": up to the close of the 3rd working day after today.
+            governing = self.governing(self.pack.name, self.pack.version)
+            end = compute_deadline(
+                within, now, calendar=governing.calendar, tz=self.pack.timezone
+            ).at
+            horizon = end if end is not None else now
+        else:
+            horizon = now + (within or timedelta(0))
         clocks = table_of(ClockRow)
         where: list[sa.ColumnElement[bool]] = [
             clocks.c.status == "running",
             clocks.c.deadline_at.is_not(None),
-            clocks.c.deadline_at < horizon,
+            # overdue: strictly past now; "due within": up to and including the horizon
+            clocks.c.deadline_at <= horizon if within else clocks.c.deadline_at < now,
         ]
         if level is not None:
             where.append(_cases.c.level == level)

@@ -15,6 +15,7 @@ import sqlalchemy as sa
 
 from zhiqian import Engine, ExtensionRefused, FrozenClock, Refused
 from zhiqian.rules.calendar import LegalCalendar
+from zhiqian.rules.limits import parse_limit
 from zhiqian.testing import sample_complaint
 
 CST = ZoneInfo("Asia/Shanghai")
@@ -243,6 +244,10 @@ def test_overdue_lists_breached_clocks_most_overdue_first(
     soon = engine.overdue(at=cst(2026, 2, 3, 12, 0), within=timedelta(days=8))
     assert {i.case_id for i in soon} == {first.id, third.id}
     assert engine.overdue(region="530000") == []
+    # Tue 02-03 noon + 3 working days: the close of Fri 02-06 covers first's deadline (02-06)
+    # but not third's (02-10).
+    within_workdays = engine.overdue(at=cst(2026, 2, 3, 12, 0), within=parse_limit("3 workdays"))
+    assert {i.case_id for i in within_workdays} == {first.id}
 
 
 def test_explain_shows_deadlines_traces_and_rules(engine: Engine, clock: FrozenClock) -> None:
@@ -325,3 +330,16 @@ def test_yangquan_classifies_the_same_day(db_url: str) -> None:
         classify = clock_of(eng, case.id, "classify")
         assert classify.deadline == end_of(date(2019, 11, 20))
         assert case.pack_name == "yangquan-2019"
+
+
+def test_record_access_is_chained_in_every_state(engine: Engine) -> None:
+    case = engine.receive(sample_complaint(13, received_at=cst(2026, 1, 30, 8, 0)))
+    engine.act(case.id, "dismiss", actor="a")
+    engine.record_access(case.id, actor="科长-赵", what="complainant")
+    stored = engine.get(case.id)
+    assert stored.events[-1].event == "pii_shown"
+    assert stored.events[-1].label == "查看个人信息"
+    assert stored.events[-1].payload == {"what": "complainant"}
+    assert stored.version == len(stored.events) == 3
+    assert stored.state == "dismissed"
+    assert engine.verify_audit() == []
