@@ -139,7 +139,7 @@ def demo_complaints(seed: int = 2019, count: int = 300) -> list[dict[str, Any]]:
                 "summary": f"{workers}名劳动者反映{suffix.rstrip('有限公司')}拖欠工资{amount}元。",
             }
         )
-    records.sort(key=lambda r: r["received_at"])
+    records.sort(key=lambda r: str(r["received_at"]))
     return records
 
 

@@ -911,14 +911,14 @@ class Engine:
             rows = conn.execute(query).all()
         items = []
         for r in rows:
-            governing = self._governing.get((r.pack_name, r.pack_version))
+            gov = self._governing.get((r.pack_name, r.pack_version))
             label = r.clock_id
             calendar = self.calendar
             tz = self.pack.timezone
-            if governing is not None:
-                calendar, tz = governing.calendar, governing.pack.timezone
+            if gov is not None:
+                calendar, tz = gov.calendar, gov.pack.timezone
                 with contextlib.suppress(KeyError):
-                    label = governing.pack.clock(r.clock_id).label
+                    label = gov.pack.clock(r.clock_id).label
             state = ClockState(clock_id=r.clock_id, started_at=now, deadline_at=r.deadline_at)
             items.append(
                 DueItem(
