@@ -25,6 +25,7 @@ Run it as ``zhiqian daemon`` or ``python -m zhiqian.engine.daemon URL [--once]``
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import logging
 import os
@@ -314,7 +315,7 @@ class Daemon:
         for day in sorted({r.day_of_month for r in pack.routing.reports if r.day_of_month}):
             for report in (r for r in pack.routing.reports if r.day_of_month == day):
                 scheduler.add_job(
-                    self._guarded(lambda rid=report.id: self.monthly_job(rid), "monthly"),
+                    self._guarded(functools.partial(self.monthly_job, report.id), "monthly"),
                     "cron",
                     day=day,
                     hour=9,

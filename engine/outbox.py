@@ -333,7 +333,7 @@ class DeliveryPolicy:
             raise ValueError("delays and lease must be > 0 and max_delay >= base_delay")
 
     def delay(self, attempts: int, rng: random.Random, retry_after: float | None) -> float:
-        full = min(self.max_delay, self.base_delay * 2 ** max(attempts - 1, 0))
+        full = min(self.max_delay, self.base_delay * float(2 ** max(attempts - 1, 0)))
         jittered = full / 2 + rng.uniform(0, full / 2)
         return max(jittered, retry_after or 0.0)
 
@@ -555,7 +555,7 @@ def digest_due(pack: Any, now: datetime) -> bool:
     if spec is None:
         return False
     local = now.astimezone(pack.timezone)
-    return local.time().replace(tzinfo=None) >= spec.at
+    return bool(local.time().replace(tzinfo=None) >= spec.at)
 
 
 def make_digests(

@@ -140,7 +140,8 @@ def test_breach_raise_twice_leader_and_police(db_url: str, pack: Path, tmp_path:
         renderer = NoticeRenderer()
         for notice in notices:
             text = show_notice(eng, notice.id, renderer=renderer).text
-            assert text is not None and not text.startswith("(cannot"), (notice.template, text)
+            assert text is not None
+            assert not text.startswith("(cannot"), (notice.template, text)
         raised = [n for n in notices if n.template == "提级办理通知书"]
         assert {n.recipient for n in raised if n.channel == "file"} == {
             "city_office@140300",
