@@ -44,6 +44,7 @@ _INDUSTRIES = [
     ("training", 0.05, ["教育培训学校", "艺术培训中心"]),
     ("other", 0.2, ["物业服务有限公司", "餐饮管理有限公司", "商贸有限公司"]),
 ]
+_TRADE_NAMES = ["鑫达", "恒泰", "宏远", "晋阳", "华盛", "兴旺", "瑞丰", "永安", "金桥", "东方"]
 _PROJECTS = ["安置房", "棚户区改造", "道路改造", "污水处理厂", "学校", "医院门诊楼", "产业园厂房"]
 _SURNAMES = "王李张刘陈杨赵黄周吴徐孙胡朱高林何郭马罗梁宋郑谢韩唐冯于董萧程曹袁邓许傅沈"
 _GIVEN = [
@@ -121,7 +122,7 @@ def demo_complaints(seed: int = 2019, count: int = 300) -> list[dict[str, Any]]:
                 )[0],
                 "region": region,
                 "employer": {
-                    "name": f"阳泉市{COUNTIES[region].rstrip('区县')}{suffix}",
+                    "name": f"阳泉市{COUNTIES[region]}{rng.choice(_TRADE_NAMES)}{suffix}",
                     "uscc": make_uscc(rng, region),
                     "category": category,
                 },
