@@ -8,6 +8,16 @@ number of open cases grows (it must stay flat: only the partial due index is rea
 the national pack), one sweep pass; prints timers/s and cases/s. ``idle``: open cases whose
 timers are due a year from now, bulk-inserted (not through the API); prints the median of 20
 sweeps at each size. Default URL: a fresh SQLite file in a temporary folder.
+
+Measured 2026-11-23 on the 2-vCPU build machine, shared with other test runs (load 3-4):
+
+    idle, nothing due       10k cases   100k cases   1M cases
+    SQLite (median)          0.40 ms     0.23 ms      0.45 ms
+    PostgreSQL (median)      0.61 ms     0.51 ms      0.61 ms
+
+    due: SQLite 44-90 timers/s (22-45 cases/s), PostgreSQL 24-45 timers/s (12-23 cases/s),
+    each case firing 3 rules (2 events, 4 notices): ~42 statements per case, one transaction
+    per batch of 500 cases.
 """
 
 from __future__ import annotations
