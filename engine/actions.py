@@ -49,6 +49,7 @@ ACTION_LABELS: Mapping[str, str] = {
     "blacklist": "列入失信联合惩戒名单",
     "publicise": "公布重大违法行为",
     "flag": "标记案情",
+    "recommend": "建议",
 }
 OUTCOME_ACTIONS = frozenset(
     {
@@ -290,6 +291,13 @@ def _set_flag(row: Any, params: Mapping[str, Any], **_: Any) -> ActionEffect:
     return ActionEffect(values={"flags": sorted(flags)}, payload={"flag": name, "remove": remove})
 
 
+def _recommend(row: Any, params: Mapping[str, Any], **_: Any) -> ActionEffect:
+    """A rule's recommendation to the clerk (e.g. 先行垫付, or a 移送 whose legal preconditions
+    are not met yet): recorded in the log, nothing else changes."""
+    _need(params, "event", "recommend")
+    return ActionEffect(payload={k: str(v) for k, v in params.items()})
+
+
 def _recover(row: Any, params: Mapping[str, Any], **_: Any) -> ActionEffect:
     workers = _count(params, "workers", "recover")
     migrants = _count(params, "migrant_workers", "recover")
@@ -340,4 +348,5 @@ _HANDLERS: Mapping[str, Any] = {
     "recover": _recover,
     "police_filed": _police_filed,
     "flag": _set_flag,
+    "recommend": _recommend,
 }

@@ -50,12 +50,16 @@ from zhiqian.engine.views import (
     DeadlineMove,
     DueItem,
     EscalationExplanation,
+    EscalationRecord,
     Explanation,
     Page,
 )
 
 if TYPE_CHECKING:
+    from zhiqian.engine.outbox import DeliveryReport, NoticeView
     from zhiqian.engine.reports import ReportCase
+    from zhiqian.engine.sweep import SweepResult
+    from zhiqian.notifiers import Notifier
 
 from zhiqian.errors import (
     CaseNotFound,
@@ -80,7 +84,7 @@ from zhiqian.store.database import (
     head_revision,
     migrate,
 )
-from zhiqian.store.tables import CaseRow, ClockRow, EventRow, TimerRow, table_of
+from zhiqian.store.tables import CaseRow, ClockRow, EscalationRow, EventRow, TimerRow, table_of
 
 __all__ = ["DEFAULT_URL", "Engine"]
 
@@ -91,6 +95,7 @@ ACCESS = "pii_shown"  # personal data shown unmasked (recorded, never a change o
 _cases = table_of(CaseRow)
 _events = table_of(EventRow)
 _timers = table_of(TimerRow)
+_escalations = table_of(EscalationRow)
 
 
 @dataclass(frozen=True, slots=True)
@@ -186,6 +191,7 @@ class Engine:
         clock: Clock | None = None,
         calendar: LegalCalendar | None = None,
         create: bool = False,
+        escalate: bool = True,
     ) -> Engine:
         """Open the engine on a database URL or a host's SQLAlchemy engine.
 
@@ -194,6 +200,9 @@ class Engine:
         pack versions still governing open cases: a case is never re-judged by a newer pack.
         ``calendar`` defaults to the national data plus the shipped holiday files; pass
         ``LegalCalendar.default(folder)`` to add an office's own State Council notice files.
+        ``escalate`` (default on) evaluates the packs' escalation rules inside every change, so
+        that a rule triggered by case data (a major case on receipt) fires on the change itself;
+        the sweep evaluates them again when a timer falls due.
         """
         owns = isinstance(target, str)
         bind = create_engine(target) if isinstance(target, str) else target
@@ -207,11 +216,16 @@ class Engine:
             if owns:
                 bind.dispose()
             raise
-        return cls(bind=bind, packs=packs, clock=clock, owns_bind=owns, calendar=calendar)
+        engine = cls(bind=bind, packs=packs, clock=clock, owns_bind=owns, calendar=calendar)
+        if escalate:
+            from zhiqian.engine.escalation import install
+
+            install(engine)
+        return engine
 
     def within(self, host: Session | sa.Connection) -> Engine:
         """A view of this engine whose writes join ``host``'s transaction; the host commits."""
-        return Engine(
+        view = Engine(
             bind=self._bind,
             packs=[g.pack for g in self._governing.values()],
             clock=self.clock,
@@ -219,6 +233,8 @@ class Engine:
             calendar=self.calendar,
             _governing=self._governing,
         ).with_pack(self.pack)
+        view.after_change = list(self.after_change)
+        return view
 
     def with_pack(self, pack: RulePack) -> Engine:
         """The same engine governing new cases by ``pack`` (already loaded or new)."""
@@ -709,6 +725,7 @@ class Engine:
                 raise CaseNotFound(case_id)
             events: list[Any] = []
             clocks: list[ClockState] = []
+            escalations: list[Any] = []
             if history:
                 events = list(
                     conn.execute(
@@ -718,7 +735,14 @@ class Engine:
                     )
                 )
                 clocks = list(load_clocks(conn, case_id).values())
-        return self._view(row, events, clocks)
+                escalations = list(
+                    conn.execute(
+                        sa.select(_escalations)
+                        .where(_escalations.c.case_id == case_id)
+                        .order_by(_escalations.c.id)
+                    )
+                )
+        return self._view(row, events, clocks, escalations if history else ())
 
     def get_by_ref(self, ref: str, *, history: bool = True) -> CaseView:
         with self._read() as conn:
@@ -761,7 +785,13 @@ class Engine:
             items=tuple(self._view(r, []) for r in rows), total=total, offset=offset, limit=limit
         )
 
-    def _view(self, row: Any, events: Sequence[Any], clocks: Sequence[ClockState] = ()) -> CaseView:
+    def _view(
+        self,
+        row: Any,
+        events: Sequence[Any],
+        clocks: Sequence[ClockState] = (),
+        escalations: Sequence[Any] = (),
+    ) -> CaseView:
         governing = self._governing.get((row.pack_name, row.pack_version))
         lifecycle_label: Callable[[str], str] = (
             governing.lifecycle.label if governing is not None else (lambda s: s)
@@ -846,6 +876,18 @@ class Engine:
                 for e in events
             ),
             clocks=tuple(clock_views),
+            escalations=tuple(
+                EscalationRecord(
+                    rule=e.rule_id,
+                    label=_escalation_label(governing, e.rule_id),
+                    at=e.fired_at,
+                    cycle_key=e.cycle_key,
+                    trigger=e.trigger,
+                    actions=tuple(e.actions or ()),
+                    pack_version=e.pack_version,
+                )
+                for e in escalations
+            ),
         )
 
     # -- audit --------------------------------------------------------------------------------
@@ -1080,6 +1122,44 @@ class Engine:
                         )
         return moves
 
+    # -- the daemon's work, one call each (the daemon runs the same functions on a schedule) ---
+
+    def sweep(self, *, at: datetime | None = None, batch: int = 500) -> SweepResult:
+        """Fire every timer due at ``at`` (default now): warnings, breaches, follow-ups, and the
+        escalations they trigger. Safe to run in several processes at once, and to repeat."""
+        from zhiqian.engine.sweep import sweep
+
+        return sweep(self, now=self._now(at), batch=batch)
+
+    def deliver_notices(
+        self, notifiers: Mapping[str, Notifier] | None = None, *, at: datetime | None = None
+    ) -> DeliveryReport:
+        """Send what is due in the outbox (channels from the environment unless given)."""
+        from zhiqian.engine.daemon import notifiers_from_env
+        from zhiqian.engine.outbox import deliver
+
+        return deliver(self, notifiers or notifiers_from_env(), now=self._now(at))
+
+    def notices(
+        self, *, status: str | None = None, case_id: int | None = None, limit: int = 100
+    ) -> list[NoticeView]:
+        """Notices in the outbox, newest first; ``status`` pending|sending|sent|dead|held|…"""
+        from zhiqian.engine.outbox import list_notices
+
+        return list_notices(self, status=status, case_id=case_id, limit=limit)
+
+    def notice(self, notice_id: int) -> NoticeView:
+        """One notice with its rendered document (``.text``)."""
+        from zhiqian.engine.outbox import show_notice
+
+        return show_notice(self, notice_id)
+
+    def retry_notice(self, notice_id: int) -> NoticeView:
+        """Put a dead-lettered notice back in the queue."""
+        from zhiqian.engine.outbox import retry_notice
+
+        return retry_notice(self, notice_id, now=self.clock.now())
+
     # -- reports ------------------------------------------------------------------------------
 
     def report_cases(
@@ -1170,6 +1250,13 @@ class Engine:
                     closed_at=r.closed_at,
                     overdue_clocks=tuple(labels),
                 )
+
+
+def _escalation_label(governing: _Governing | None, rule_id: str) -> str:
+    if governing is not None:
+        with contextlib.suppress(KeyError):
+            return governing.pack.escalation(rule_id).label
+    return rule_id
 
 
 def _trigger_text(trigger: Any) -> str:

@@ -16,6 +16,7 @@ __all__ = [
     "DeadlineMove",
     "DueItem",
     "EscalationExplanation",
+    "EscalationRecord",
     "Explanation",
     "Page",
 ]
@@ -56,6 +57,19 @@ class ClockView:
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
+class EscalationRecord:
+    """One firing of an escalation rule on a case: when, which cycle, what each action did."""
+
+    rule: str
+    label: str
+    at: datetime
+    cycle_key: str
+    trigger: str
+    actions: Sequence[Mapping[str, Any]] = ()
+    pack_version: str = ""
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
 class CaseView:
     """A case as stored: facts, where it stands, escalation tracks; ``events`` when asked."""
 
@@ -93,6 +107,7 @@ class CaseView:
     closed_at: datetime | None
     events: tuple[CaseEvent, ...] = ()
     clocks: tuple[ClockView, ...] = ()
+    escalations: tuple[EscalationRecord, ...] = ()
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)

@@ -333,7 +333,10 @@ def test_yangquan_classifies_the_same_day(db_url: str) -> None:
 
 
 def test_record_access_is_chained_in_every_state(engine: Engine) -> None:
-    case = engine.receive(sample_complaint(13, received_at=cst(2026, 1, 30, 8, 0)))
+    small = {"workers": 2, "migrant_workers": 2, "amount": "9000.00", "migrant_amount": "9000.00"}
+    case = engine.receive(
+        sample_complaint(13, received_at=cst(2026, 1, 30, 8, 0), flags=[], **small)
+    )
     engine.act(case.id, "dismiss", actor="a")
     engine.record_access(case.id, actor="科长-赵", what="complainant")
     stored = engine.get(case.id)

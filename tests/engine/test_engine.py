@@ -6,6 +6,7 @@ import itertools
 import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
@@ -31,6 +32,12 @@ HAPPY_PATH = ["verify", "handle", "paid", "close"]
 _refs = itertools.count()
 
 
+def open_core(target: str, **kwargs: Any) -> Engine:
+    """The engine without escalation rules: these tests count events of the core alone
+    (tests/engine/test_escalation_on_change.py and tests/daemon cover escalations)."""
+    return Engine.open(target, escalate=False, **kwargs)
+
+
 @pytest.fixture
 def clock() -> FrozenClock:
     return FrozenClock(NOW)
@@ -38,7 +45,7 @@ def clock() -> FrozenClock:
 
 @pytest.fixture
 def engine(db_url: str, clock: FrozenClock) -> Iterator[Engine]:
-    with Engine.open(db_url, create=True, clock=clock) as eng:
+    with open_core(db_url, create=True, clock=clock) as eng:
         yield eng
 
 
@@ -62,14 +69,14 @@ def test_receive_opens_a_case_with_its_first_event(engine: Engine) -> None:
 
 def test_every_step_persists_and_reloads(db_url: str, clock: FrozenClock) -> None:
     """Persist → reload after every step: nothing survives in memory between steps."""
-    with Engine.open(db_url, create=True, clock=clock) as eng:
+    with open_core(db_url, create=True, clock=clock) as eng:
         case_id = eng.receive(sample_complaint(2)).id
     expected_states = ["verifying", "handling", "reviewing", "closed"]
     for step, (event, state) in enumerate(zip(HAPPY_PATH, expected_states, strict=True), 2):
         clock.advance(hours=1)
-        with Engine.open(db_url, clock=clock) as eng:
+        with open_core(db_url, clock=clock) as eng:
             eng.act(case_id, event, actor="监察员-王", reason=f"step {step}")
-        with Engine.open(db_url, clock=clock) as eng:
+        with open_core(db_url, clock=clock) as eng:
             case = eng.get(case_id)
         assert case.state == state
         assert case.version == step
@@ -80,12 +87,12 @@ def test_every_step_persists_and_reloads(db_url: str, clock: FrozenClock) -> Non
 
 
 def test_suspend_and_resume_survive_a_reload(db_url: str, clock: FrozenClock) -> None:
-    with Engine.open(db_url, create=True, clock=clock) as eng:
+    with open_core(db_url, create=True, clock=clock) as eng:
         case_id = eng.receive(sample_complaint(3)).id
         eng.act(case_id, "verify", actor="a")
         eng.act(case_id, "handle", actor="a")
         eng.act(case_id, "suspend", actor="a", reason="等待法院判决")
-    with Engine.open(db_url, clock=clock) as eng:
+    with open_core(db_url, clock=clock) as eng:
         case = eng.act(case_id, "resume", actor="a")
     assert case.state == "handling"
 
@@ -175,9 +182,9 @@ def test_expected_version_guards_a_stale_screen(engine: Engine) -> None:
 
 def test_concurrent_acts_on_one_case_exactly_one_wins(db_url: str, clock: FrozenClock) -> None:
     """Eight threads, each with its own engine, fire at once; the log stays consistent."""
-    with Engine.open(db_url, create=True, clock=clock) as eng:
+    with open_core(db_url, create=True, clock=clock) as eng:
         case_id = eng.receive(sample_complaint(14)).id
-    engines = [Engine.open(db_url, clock=clock) for _ in range(8)]
+    engines = [open_core(db_url, clock=clock) for _ in range(8)]
     barrier = threading.Barrier(len(engines))
     outcomes: list[str] = []
 
@@ -200,7 +207,7 @@ def test_concurrent_acts_on_one_case_exactly_one_wins(db_url: str, clock: Frozen
         e.close()
     assert outcomes.count("won") == 1
     assert len(outcomes) == 8
-    with Engine.open(db_url, clock=clock) as eng:
+    with open_core(db_url, clock=clock) as eng:
         case = eng.get(case_id)
         assert case.version == 2
         assert len(case.events) == 2
@@ -211,9 +218,9 @@ def test_concurrent_different_events_keep_the_log_consistent(
     db_url: str, clock: FrozenClock
 ) -> None:
     """Without expected_version, losers are refused by the machine or lose the version race."""
-    with Engine.open(db_url, create=True, clock=clock) as eng:
+    with open_core(db_url, create=True, clock=clock) as eng:
         case_id = eng.receive(sample_complaint(15)).id
-    engines = [Engine.open(db_url, clock=clock) for _ in range(6)]
+    engines = [open_core(db_url, clock=clock) for _ in range(6)]
     barrier = threading.Barrier(len(engines))
     events = ["verify", "dismiss", "verify", "dismiss", "suspend", "verify"]
     won: list[str] = []
@@ -233,7 +240,7 @@ def test_concurrent_different_events_keep_the_log_consistent(
         t.join(timeout=60)
     for e in engines:
         e.close()
-    with Engine.open(db_url, clock=clock) as eng:
+    with open_core(db_url, clock=clock) as eng:
         case = eng.get(case_id)
         assert case.version == 1 + len(won)
         assert [e.event for e in case.events[1:]] == won or sorted(
@@ -283,12 +290,12 @@ def test_audit_finds_an_edited_and_a_deleted_event(engine: Engine) -> None:
 
 def test_opening_without_schema_says_what_to_do(db_url: str) -> None:
     with pytest.raises(StoreError, match="db upgrade"):
-        Engine.open(db_url)
+        open_core(db_url)
 
 
 def test_bad_url_is_a_store_error() -> None:
     with pytest.raises(StoreError, match="unsupported database"):
-        Engine.open("mysql://x@localhost/db")
+        open_core("mysql://x@localhost/db")
 
 
 @settings(
@@ -332,7 +339,7 @@ def test_random_sequences_keep_event_count_equal_to_version(
 def test_a_host_session_commits_our_writes_with_its_own(db_url: str, clock: FrozenClock) -> None:
     from sqlalchemy.orm import Session
 
-    zq = Engine.open(db_url, create=True, clock=clock)
+    zq = open_core(db_url, create=True, clock=clock)
     host_engine = create_engine(db_url)
     with host_engine.begin() as conn:
         conn.exec_driver_sql("CREATE TABLE host_tickets (id INTEGER PRIMARY KEY, case_id INTEGER)")
