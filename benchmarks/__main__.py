@@ -1,8 +1,9 @@
 """Run the benchmark suite: ``python -m benchmarks [--quick] [--full] [--only NAME] [--db …]``.
 
 Prints one table per benchmark and writes the figures to ``benchmarks/results/<time>.json``.
-Benchmarks are the ``bench_*.py`` modules here, plus any ``sweep_*.py`` module with a ``run``
-function taking the same ``Run`` (other scripts in this folder run on their own).
+Benchmarks are the ``bench_*.py`` modules here, plus any ``sweep_*.py`` module: one with a
+``run(run: Run)`` function runs in-process like ours; a stand-alone script (``sweep_speed.py``)
+runs as a subprocess with the arguments in ``SCRIPTS`` and its printed figures are collected.
 """
 
 from __future__ import annotations
@@ -10,21 +11,88 @@ from __future__ import annotations
 import argparse
 import importlib
 import pkgutil
+import re
+import subprocess
 import sys
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
-from types import ModuleType
+from typing import Any
 
-from benchmarks.harness import RESULTS, Options, Run, print_sections, write_json
+from benchmarks.harness import RESULTS, Options, Run, Section, print_sections, write_json
 
 HERE = Path(__file__).resolve().parent
-ORDER = ("transitions", "cli", "sweep")  # the rest after these, by name
+ORDER = ("transitions", "cli", "sweep", "sweep_speed")  # the rest after these, by name
 
 
-def discover() -> dict[str, ModuleType]:
-    found: dict[str, ModuleType] = {}
+def _sweep_sizes(options: Options) -> str:
+    from benchmarks.bench_sweep import sizes
+
+    return ",".join(str(n) for n in sizes(Run(options)))
+
+
+# Stand-alone scripts of other rooms, and the arguments they run with here (SQLite only: they
+# make their own temporary database).
+SCRIPTS: dict[str, Callable[[Options], list[list[str]]]] = {
+    "sweep_speed": lambda o: [
+        ["due", "--cases", "50" if o.quick else "500"],
+        ["idle", "--sizes", _sweep_sizes(o)],
+    ],
+}
+_FIGURES = (  # what to pick out of a script's output: (pattern, figure name, unit)
+    (re.compile(r"^(\w+): .*= (\d+) timers/s"), "{0}: due timers processed", "timers/s"),
+    (
+        re.compile(r"^(\w+): +([\d,]+) open cases.*nothing due: sweep median ([\d.]+) ms"),
+        "{0}: sweep nothing due, {1} open cases",
+        "ms",
+    ),
+)
+
+
+class ScriptBenchmark:
+    """A stand-alone benchmark script run as a subprocess; its output lines become notes."""
+
+    def __init__(self, name: str, path: Path, argsets: Callable[[Options], list[list[str]]]):
+        self.NAME = name
+        self.TITLE = f"{path.name} (stand-alone script, SQLite)"
+        self.path = path
+        self.argsets = argsets
+
+    def run(self, run: Run) -> list[Section]:
+        section = Section(self.NAME, self.TITLE)
+        if "sqlite" not in run.backends:
+            section.notes.append("skipped: runs on SQLite only")
+            return [section]
+        for args in self.argsets(run.options):
+            run.log(f"  {self.path.name} {' '.join(args)}")
+            done = subprocess.run(
+                [sys.executable, str(self.path), *args],
+                capture_output=True,
+                text=True,
+                cwd=HERE.parent,
+            )
+            for line in done.stdout.splitlines():
+                section.notes.append(f"{self.path.name} {args[0]}: {line.strip()}")
+                for pattern, name, unit in _FIGURES:
+                    m = pattern.match(line.strip())
+                    if m:
+                        groups = m.groups()
+                        section.figure(name.format(*groups[:-1]), [float(groups[-1])], unit)
+            if done.returncode != 0:
+                tail = " | ".join(done.stderr.strip().splitlines()[-3:])
+                section.notes.append(f"{self.path.name} {' '.join(args)} failed: {tail}")
+        return [section]
+
+
+def discover() -> dict[str, Any]:
+    found: dict[str, Any] = {}
     for info in pkgutil.iter_modules([str(HERE)]):
         if not info.name.startswith(("bench_", "sweep_")):
+            continue
+        if info.name in SCRIPTS:  # a script: not imported (it may set things up on import)
+            found[info.name] = ScriptBenchmark(
+                info.name, HERE / f"{info.name}.py", SCRIPTS[info.name]
+            )
             continue
         module = importlib.import_module(f"benchmarks.{info.name}")
         if callable(getattr(module, "run", None)):

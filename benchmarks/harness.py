@@ -273,6 +273,14 @@ class CaseTemplate:
         )
 
 
+def delete_case(conn: sa.Connection, case_id: int) -> None:
+    """Remove a case and every row of ours that refers to it (events, clocks, timers, …)."""
+    for table in reversed(CASES.metadata.sorted_tables):
+        if table is not CASES and "case_id" in table.c:
+            conn.execute(sa.delete(table).where(table.c.case_id == case_id))
+    conn.execute(sa.delete(CASES).where(CASES.c.id == case_id))
+
+
 Shift = Callable[[int], timedelta]
 
 
