@@ -579,14 +579,19 @@ def case_act(
 
             print_json(case_detail(after, now=_now(engine), tz=_tz(engine)))
             return
-    done = after.events[-1].label if after.events else event
+    # The escalation rules run inside the change and may append their own events after the
+    # clerk's (a recommendation, a supervision): name the clerk's event, then what rules did.
+    new = [e for e in after.events if e.seq > before.version]
+    mine = next((e for e in reversed(new) if e.event == event and e.rule_id is None), None)
+    done = mine.label if mine is not None else event
     if after.state != before.state:
         moved = f"{before.state_label} {before.state} → {after.state_label} {after.state}"
     else:
         moved = f"recorded; state {after.state_label} {after.state}"
-    sys.stdout.write(
-        f"case {after.id} ({after.ref}): {event} {done}: {moved} (version {after.version})\n"
-    )
+    lines = [f"case {after.id} ({after.ref}): {event} {done}: {moved} (version {after.version})"]
+    after_mine = [e for e in new if mine is not None and e.seq > mine.seq and e.rule_id]
+    lines += [f"  rule {e.rule_id}: {e.event} {e.label}" for e in after_mine]
+    sys.stdout.write("".join(line + "\n" for line in lines))
 
 
 def _parse_params(items: Sequence[str]) -> dict[str, str]:

@@ -115,6 +115,30 @@ def samples() -> list[dict[str, Any]]:
     return [sample_complaint(seed) for seed in range(6)]
 
 
+def quiet_complaint(seed: int, **overrides: Any) -> dict[str, Any]:
+    """A sample complaint no escalation rule of the shipped packs fires on at intake: two
+    workers, 8,000 yuan, no flags (``sample_complaint`` alone often draws a major case — many
+    workers, a large amount, ``collective`` — which is supervised and given a leader on receipt)."""
+    record = sample_complaint(
+        seed,
+        workers=2,
+        migrant_workers=2,
+        amount="8000.00",
+        migrant_amount="8000.00",
+        flags=[],
+        summary="2名工人被拖欠工资共计8000.00元。",
+    )
+    record.update(overrides)
+    return record
+
+
+@pytest.fixture
+def quiet() -> Callable[..., dict[str, Any]]:
+    """``quiet(seed, **overrides)``: a complaint that triggers no escalation on receipt, for tests
+    about something else than escalation (a case's events are then only the test's own)."""
+    return quiet_complaint
+
+
 @pytest.fixture
 def records_file(tmp_path: Path) -> Callable[..., Path]:
     """``records_file(records, lines=False)``: a JSON array (or JSON Lines) file to feed ``case add``."""

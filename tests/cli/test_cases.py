@@ -194,9 +194,10 @@ def test_case_act_moves_the_case_and_records_who(
 
 
 def test_case_act_refused_transition_exits_1_and_changes_nothing(
-    dbcli: Any, records_file: Callable[..., Path], samples: list[dict[str, Any]]
+    dbcli: Any, records_file: Callable[..., Path], quiet: Callable[..., dict[str, Any]]
 ) -> None:
-    (added,) = add(dbcli, records_file, samples[:1]).json()
+    # A case no rule escalates on receipt: its one event is the intake's, the refusal adds none.
+    (added,) = add(dbcli, records_file, [quiet(0)]).json()
     done = dbcli(
         "case", "act", str(added["id"]), "close", "--actor", "x", "--at", LATER, "-f", "json"
     )
@@ -208,6 +209,7 @@ def test_case_act_refused_transition_exits_1_and_changes_nothing(
     shown = dbcli("case", "show", str(added["id"]), "--at", LATER, "-f", "json").json()
     assert shown["state"] == "accepted"
     assert len(shown["events"]) == 1
+    assert shown["escalations"] == []
     # table mode: a message, no traceback
     done = dbcli("case", "act", str(added["id"]), "close", "--actor", "x", "--at", LATER)
     assert done.code == 1
@@ -280,14 +282,19 @@ def test_case_show_json_contract(
     assert shown["region"] == samples[0]["region"]
     assert shown["level"] == "county"
     assert isinstance(shown["flags"], list)
-    assert [e["event"] for e in shown["events"]] == ["received", "verify"]
+    # samples[0] is a major case (49 workers, 集体): the pack's rules supervise it and name a
+    # leader on receipt, as events with their ``rule``; the test's own events carry none.
+    assert [e["event"] for e in shown["events"] if e["rule"] is None] == ["received", "verify"]
     for event in shown["events"]:
-        assert set(event) >= EVENT_KEYS
+        assert set(event) >= EVENT_KEYS | {"rule"}
     for clock in shown["clocks"]:
         assert set(clock) >= CLOCK_KEYS
         assert clock["remaining"] is None or isinstance(clock["remaining"], int)
+    assert shown["escalations"]  # so that the shape below is checked on real rows
     for escalation in shown["escalations"]:
         assert {"rule", "actions", "at"} <= set(escalation)
+    by_rule = [e["rule"] for e in shown["events"] if e["rule"] is not None]
+    assert list(dict.fromkeys(by_rule)) == [e["rule"] for e in shown["escalations"]]
     assert shown["amount"] == samples[0]["amount"]  # a decimal string, never a float
 
 
@@ -452,3 +459,30 @@ def test_audit_verify_finds_an_edited_event(
     text = dbcli("audit", "verify")
     assert text.code == 1
     assert text.stderr.startswith("zhiqian: AuditError:")
+
+
+def test_case_act_names_the_clerks_event_and_what_rules_did(
+    dbcli: Any, records_file: Callable[..., Path], quiet: Callable[..., dict[str, Any]]
+) -> None:
+    # 欠薪逃匿: the national pack recommends 先行垫付 as soon as the case is being verified; the
+    # rule's event follows the clerk's inside the same change.
+    (added,) = add(dbcli, records_file, [quiet(0, flags=["absconded"])]).json()
+    done = dbcli("case", "act", str(added["id"]), "verify", "--actor", "王科长", "--at", LATER)
+    assert done.code == 0, done.stderr
+    assert done.stdout.splitlines() == [
+        f"case {added['id']} ({added['ref']}): verify 核实: 受理 accepted → 核实 verifying"
+        " (version 3)",
+        "  rule emergency_advance: recommend 建议",
+    ]
+    shown = dbcli("case", "show", str(added["id"]), "--at", LATER, "-f", "json").json()
+    assert [(e["event"], e["actor"], e["rule"]) for e in shown["events"][1:]] == [
+        ("verify", "王科长", None),
+        ("recommend", "rule:emergency_advance", "emergency_advance"),
+    ]
+    assert shown["events"][0]["event"] == "received"
+    # nothing fires twice: the next change adds the clerk's event only
+    done = dbcli("case", "act", str(added["id"]), "handle", "--actor", "王科长", "--at", LATER)
+    assert done.stdout.splitlines() == [
+        f"case {added['id']} ({added['ref']}): handle 处理: 核实 verifying → 处理 handling"
+        " (version 4)"
+    ]

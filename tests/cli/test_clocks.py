@@ -100,27 +100,68 @@ def test_rules_recompute_preview(received: Any) -> None:
     assert "未写入" in text.stdout
 
 
+def _notices(run: Any) -> list[dict[str, Any]]:
+    done = run("notices", "list", "--format", "json")
+    assert done.code == 0, done.stderr
+    listed: list[dict[str, Any]] = done.json()
+    return listed
+
+
+# Cases 1 and 2 (49 and 37 workers, 集体) are major cases: on receipt (the `case add` at AT) the
+# national pack supervises them (supervise_major: 督办通知 to the city office on its log and file
+# channels) and names a leader (leader_major: 督办通知 to the leader's log) — three notices each.
+# Case 3 (6 workers, no flags) triggers nothing on receipt.
+ON_RECEIPT = {"supervise_major", "leader_major"}
+RECEIPT_NOTICES = 2 * 3
+
+
 def test_sweep_escalates_once_and_case_show_lists_it(received: Any) -> None:
     import importlib.util
 
     if importlib.util.find_spec("zhiqian.engine.sweep") is None:
         pytest.skip("no sweep in this build")
+    assert len(_notices(received)) == RECEIPT_NOTICES
+    # A rule only the sweep can fire: case 1 gets a 责令支付 order due Friday 2026-11-06 and is
+    # not paid; at the sweep its breach makes crime_screen (37+ workers, ≥ 30,000 yuan: 移送公安
+    # and a 移送函 to the leader) and blacklist_screen (失信名单候选) hold.
+    for event in ("verify", "handle"):
+        assert received("case", "act", "1", event, "--actor", "x", "--at", AT).code == 0
+    ordered = received(
+        "case", "act", "1", "order_payment", "--param", "due=2026-11-06", "--actor", "x",
+        "--at", AT,
+    )  # fmt: skip
+    assert ordered.code == 0, ordered.stderr
     first = received("sweep", "--at", "2026-11-12T09:00+08:00", "--format", "json")
     assert first.code == 0, first.stderr
     shape = first.json()
     assert set(shape) == {"fired", "escalations", "notices"}
     assert all(isinstance(v, int) for v in shape.values())
-    assert shape["fired"] > 0
+    # Timers: case 1's order warning and breach (its acceptance clock stopped on `verify`), the
+    # acceptance warning and breach of cases 2 and 3. Notices: three 超期预警 to the handlers
+    # (the order's for case 1, acceptance for cases 2 and 3) and case 1's 移送函.
+    assert shape == {"fired": 6, "escalations": 2, "notices": 4}
     again = received("sweep", "--at", "2026-11-12T09:00+08:00", "--format", "json").json()
     assert again == {"fired": 0, "escalations": 0, "notices": 0}  # safe to repeat
     shown = received("case", "show", "1", "--at", "2026-11-12T09:00+08:00", "-f", "json").json()
     fired_rules = [e["rule"] for e in shown["events"] if e["rule"]]
     assert [e["rule"] for e in shown["escalations"]] == list(dict.fromkeys(fired_rules))
+    assert [(e["rule"], e["at"]) for e in shown["escalations"]] == [
+        ("supervise_major", "2026-11-05T09:00:00+08:00"),  # on receipt
+        ("leader_major", "2026-11-05T09:00:00+08:00"),
+        ("crime_screen", "2026-11-12T09:00:00+08:00"),  # at the sweep, once
+        ("blacklist_screen", "2026-11-12T09:00:00+08:00"),
+    ]
     for escalation in shown["escalations"]:
         assert escalation["actions"]
-        assert escalation["at"].startswith("2026-11-12")
-    listed = received("notices", "list", "--format", "json").json()
-    assert len(listed) == shape["notices"]
+    assert shown["police_referred_at"] == "2026-11-12T09:00:00+08:00"
+    for case in ("2", "3"):
+        other = received("case", "show", case, "--at", "2026-11-12T09:00+08:00", "-f", "json")
+        rules = {e["rule"] for e in other.json()["escalations"]}
+        assert rules == (ON_RECEIPT if case == "2" else set())  # nothing new at the sweep
+    listed = _notices(received)
+    assert len(listed) == RECEIPT_NOTICES + shape["notices"]
+    swept = sorted((n["case"], n["template"]) for n in listed[: shape["notices"]])  # newest first
+    assert swept == [(1, "移送函"), (1, "超期预警"), (2, "超期预警"), (3, "超期预警")]
 
 
 def test_deliver_and_daemon_once(received: Any, tmp_path: Path) -> None:
@@ -129,6 +170,10 @@ def test_deliver_and_daemon_once(received: Any, tmp_path: Path) -> None:
     if importlib.util.find_spec("zhiqian.engine.daemon") is None:
         pytest.skip("no daemon in this build")
     queued = received("sweep", "--at", "2026-11-12T09:00+08:00", "-f", "json").json()["notices"]
+    assert queued == 3  # the acceptance warnings; the major cases' rules fired on receipt
+    pending = _notices(received)
+    assert len(pending) == RECEIPT_NOTICES + queued
+    assert {n["status"] for n in pending} == {"pending"}
     folder = tmp_path / "notices"
     done = received(
         "notices",
@@ -143,8 +188,8 @@ def test_deliver_and_daemon_once(received: Any, tmp_path: Path) -> None:
     assert done.code == 0, done.stderr
     report = done.json()
     assert set(report) == {"sent", "retried", "dead", "deferred"}
-    assert report["sent"] == queued
-    statuses = {n["status"] for n in received("notices", "list", "-f", "json").json()}
+    assert report["sent"] == RECEIPT_NOTICES + queued  # everything in the outbox, once
+    statuses = {n["status"] for n in _notices(received)}
     assert statuses <= {"sent"}
     once = received(
         "daemon", "--once", "--at", "2026-11-13T10:00+08:00", "--notice-dir", str(folder)

@@ -11,7 +11,6 @@ from typing import Any
 import pytest
 
 from zhiqian import Engine
-from zhiqian.testing import sample_complaint
 
 pytestmark = pytest.mark.skipif(
     importlib.util.find_spec("zhiqian.engine.outbox") is None, reason="no outbox in this build"
@@ -35,10 +34,17 @@ WARNING = {
 
 
 @pytest.fixture
-def outbox(cli: Any, sqlite_url: str, records_file: Callable[..., Path]) -> Any:
+def outbox(
+    cli: Any,
+    sqlite_url: str,
+    records_file: Callable[..., Path],
+    quiet: Callable[..., dict[str, Any]],
+) -> Any:
     from zhiqian.engine.outbox import queue_notice
 
-    assert cli("case", "add", str(records_file([sample_complaint(0)])), "--at", AT).code == 0
+    # A case no rule escalates on receipt: the outbox then holds only the notice written below.
+    assert cli("case", "add", str(records_file([quiet(0)])), "--at", AT).code == 0
+    assert cli("notices", "list", "-f", "json").json() == []
     with Engine.open(sqlite_url) as engine, engine.bind.begin() as conn:
         notice_id = queue_notice(
             conn,

@@ -192,4 +192,21 @@ def test_referral_refused_by_law_becomes_a_recommendation(tmp_path: Path) -> Non
     assert refer["outcome"] == "recommended"
     assert any("责令支付" in m for m in refer["missing"])
     assert notify["notices"] == []  # no referral, so no 移送函
-    assert [e.event for e in case.events][-1] == "handle"  # the failed referral wrote nothing
+    # The refused referral is recorded as one `recommend` event of the rule (the engine knows
+    # that action): no refer_police event, the case stays in handling.
+    assert [(e.event, e.rule_id) for e in case.events] == [
+        ("received", None),
+        ("verify", None),
+        ("handle", None),
+        ("recommend", "refer_early"),
+    ]
+    recommended = case.events[-1]
+    assert refer["event_seq"] == recommended.seq
+    assert (recommended.actor, recommended.from_state, recommended.to_state) == (
+        "rule:refer_early",
+        "handling",
+        "handling",
+    )
+    assert recommended.payload["event"] == "refer_police"
+    assert "责令支付" in recommended.payload["missing"]
+    assert case.state == "handling"
