@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import json
 import pkgutil
 import re
 import subprocess
@@ -19,7 +20,15 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from benchmarks.harness import RESULTS, Options, Run, Section, print_sections, write_json
+from benchmarks.harness import (
+    RESULTS,
+    Options,
+    Run,
+    Section,
+    markdown,
+    print_sections,
+    write_json,
+)
 
 HERE = Path(__file__).resolve().parent
 ORDER = ("transitions", "cli", "sweep", "sweep_speed")  # the rest after these, by name
@@ -132,6 +141,12 @@ def parse(argv: list[str], names: list[str]) -> Options:
         action="store_true",
         help="also profile the engine walk with pyinstrument (pip install pyinstrument)",
     )
+    parser.add_argument(
+        "--markdown",
+        type=Path,
+        metavar="RESULTS.json",
+        help="print a results file as Markdown tables and exit (runs nothing)",
+    )
     parser.add_argument("--workdir", type=Path, help="scratch folder (default: a temp folder)")
     args = parser.parse_args(argv)
     unknown = [n for n in args.only if n not in names]
@@ -158,8 +173,13 @@ def parse(argv: list[str], names: list[str]) -> Options:
 
 
 def main(argv: list[str] | None = None) -> int:
+    args = sys.argv[1:] if argv is None else argv
+    if "--markdown" in args:
+        path = Path(args[args.index("--markdown") + 1])
+        print(markdown(json.loads(path.read_text())))
+        return 0
     modules = discover()
-    options = parse(sys.argv[1:] if argv is None else argv, list(modules))
+    options = parse(args, list(modules))
     with tempfile.TemporaryDirectory(prefix="zq-bench-") as scratch:
         if options.workdir == Path("."):
             options.workdir = Path(scratch)

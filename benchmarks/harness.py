@@ -423,6 +423,28 @@ def write_json(sections: Sequence[Section], options: Options, started: datetime)
     return path
 
 
+def markdown(document: dict[str, Any]) -> str:
+    """The figures and ratios of a results file as Markdown tables (for docs/benchmarks.md)."""
+    out: list[str] = []
+    for section in document["sections"]:
+        out.append(f"#### {section['benchmark']}: {section['title']}\n")
+        out.append("| figure | median | unit | samples |")
+        out.append("|---|---:|---|---|")
+        for fig in section["figures"]:
+            samples = " ".join(_fmt(v) for v in fig["samples"])
+            out.append(
+                f"| {fig['name'].strip()} | {_fmt(fig['value'])} | {fig['unit']} | {samples} |"
+            )
+        for r in section["ratios"]:
+            verdict = {True: "pass", False: "**miss**", None: ""}[r["passed"]]
+            budget = f"budget {r['budget']}: {verdict}" if r["budget"] else ""
+            out.append(f"| **{r['name']}** | **{r['value']:.3g}×** | ratio | {budget} |")
+        out.append("")
+        out.extend(f"- {note}" for note in section["notes"])
+        out.append("")
+    return "\n".join(out)
+
+
 def utcnow() -> datetime:
     # The harness stamps its results with the wall clock; the package itself never reads it.
     return datetime.now(UTC)
