@@ -558,7 +558,9 @@ class Engine:
                 rule_id=rule_id,
             )
             self._after(conn, case_id, now)
-        return self.get(case_id, history=False)
+            # Read back inside the transaction (rules may have acted too): no second connection.
+            row = conn.execute(sa.select(_cases).where(_cases.c.id == case_id)).one()
+        return self._view(row, [])
 
     def _after(self, conn: sa.Connection, case_id: int, now: datetime) -> None:
         for hook in self.after_change:
@@ -589,14 +591,10 @@ class Engine:
             raise ConflictError(case=case_id, expected=expected_version)
         governing = self.governing(row.pack_name, row.pack_version)
         lifecycle = governing.lifecycle
-        last_at = conn.execute(
-            sa.select(_events.c.at).where(
-                _events.c.case_id == case_id, _events.c.seq == row.version
-            )
-        ).scalar_one_or_none()
-        if last_at is not None and now < last_at:
+        if now < row.updated_at:  # updated_at is the time of the last change
             raise Refused(
-                f"time {now.isoformat()} is before the case's last event ({last_at.isoformat()})"
+                f"time {now.isoformat()} is before the case's last change "
+                f"({row.updated_at.isoformat()})"
             )
         clocks = load_clocks(conn, case_id)
         effect: ActionEffect | None = None
