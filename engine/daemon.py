@@ -25,6 +25,7 @@ Run it as ``zhiqian daemon`` or ``python -m zhiqian.engine.daemon URL [--once]``
 from __future__ import annotations
 
 import argparse
+import contextlib
 import functools
 import json
 import logging
@@ -261,6 +262,8 @@ class Daemon:
         deliver_seconds: float = 15.0,
         handle_signals: bool = True,
     ) -> int:
+        from apscheduler.events import EVENT_SCHEDULER_STARTED, SchedulerEvent
+        from apscheduler.schedulers import SchedulerNotRunningError
         from apscheduler.schedulers.blocking import BlockingScheduler
 
         pack = self.engine.pack
@@ -269,15 +272,32 @@ class Daemon:
         )
         stopper: list[threading.Thread] = []
 
+        def shut_down() -> None:
+            with contextlib.suppress(SchedulerNotRunningError):  # both paths below got here
+                scheduler.shutdown(wait=True)
+
+        def request_shutdown() -> None:
+            # Shut down from a thread: it waits for the job in hand, which checks the stop flag
+            # between batches; the signal handler itself must not block on it. A scheduler not
+            # running yet is shut down by the listener below as soon as it starts.
+            if stopper or not scheduler.running:
+                return
+            thread = threading.Thread(target=shut_down, name="zhiqian-daemon-stop")
+            stopper.append(thread)
+            thread.start()
+
         def on_signal(signum: int, _frame: object) -> None:
             _info("stopping", signal=signal.Signals(signum).name, worker=self.worker)
             self.stop.set()
-            if scheduler.running and not stopper:
-                # Shut down from a thread: it waits for the job in hand, which checks the stop
-                # flag between batches; the signal handler itself must not block on it.
-                thread = threading.Thread(target=scheduler.shutdown, kwargs={"wait": True})
-                stopper.append(thread)
-                thread.start()
+            request_shutdown()
+
+        def on_started(_event: SchedulerEvent) -> None:
+            # A signal that came after the last look at the stop flag but before the scheduler
+            # counted as running found nothing to shut down: without this, start() blocks on.
+            if self.stop.is_set():
+                request_shutdown()
+
+        scheduler.add_listener(on_started, EVENT_SCHEDULER_STARTED)
 
         if handle_signals and threading.current_thread() is threading.main_thread():
             signal.signal(signal.SIGTERM, on_signal)
@@ -322,9 +342,8 @@ class Daemon:
                     id=f"monthly:{report.id}",
                     misfire_grace_time=3600,
                 )
-        if self.stop.is_set():
-            return 0
-        scheduler.start()  # blocks until shutdown
+        if not self.stop.is_set():
+            scheduler.start()  # blocks until shutdown
         for thread in stopper:
             thread.join()
         _info("stopped", worker=self.worker)
