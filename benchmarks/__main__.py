@@ -179,8 +179,6 @@ def main(argv: list[str] | None = None) -> int:
         path = Path(args[args.index("--markdown") + 1])
         print(markdown(json.loads(path.read_text())))
         return 0
-    # Killed runs still drop their throw-away PostgreSQL databases (the ``finally`` blocks run).
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     modules = discover()
     options = parse(args, list(modules))
     with tempfile.TemporaryDirectory(prefix="zq-bench-") as scratch:
@@ -201,4 +199,6 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
+    # Killed runs still drop their throw-away PostgreSQL databases (the ``finally`` blocks run).
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     sys.exit(main())
