@@ -25,6 +25,20 @@ _timers = table_of(TimerRow)
 
 WARN, BREACH = "warn", "breach"
 
+# Built once (see engine.py): parameters are passed at execution.
+_SELECT_CASE_CLOCKS = sa.select(_clocks).where(_clocks.c.case_id == sa.bindparam("w_case"))
+_UPDATE_CLOCK = sa.update(_clocks).where(
+    _clocks.c.case_id == sa.bindparam("w_case"), _clocks.c.clock_id == sa.bindparam("w_clock")
+)
+_INSERT_CLOCK = sa.insert(_clocks)
+_DELETE_UNFIRED = sa.delete(_timers).where(
+    _timers.c.case_id == sa.bindparam("w_case"),
+    _timers.c.clock_id == sa.bindparam("w_clock"),
+    _timers.c.fired_at.is_(None),
+    _timers.c.kind.in_((WARN, BREACH)),
+)
+_INSERT_TIMER = sa.insert(_timers)
+
 
 def _state(row: Any) -> ClockState:
     return ClockState(
@@ -49,7 +63,7 @@ def _state(row: Any) -> ClockState:
 
 
 def load_clocks(conn: sa.Connection, case_id: int) -> dict[str, ClockState]:
-    rows = conn.execute(sa.select(_clocks).where(_clocks.c.case_id == case_id))
+    rows = conn.execute(_SELECT_CASE_CLOCKS, {"w_case": case_id})
     return {row.clock_id: _state(row) for row in rows}
 
 
@@ -99,25 +113,15 @@ def save_clocks(
     """Write the changed clocks and re-arm their timers (unfired ones replaced, fired kept)."""
     for clock_id, state in changed.items():
         values = _values(state, now)
+        where = {"w_case": case_id, "w_clock": clock_id}
         if clock_id in existing:
-            conn.execute(
-                sa.update(_clocks)
-                .where(_clocks.c.case_id == case_id, _clocks.c.clock_id == clock_id)
-                .values(**values)
-            )
-        else:
-            conn.execute(sa.insert(_clocks).values(case_id=case_id, clock_id=clock_id, **values))
-        conn.execute(
-            sa.delete(_timers).where(
-                _timers.c.case_id == case_id,
-                _timers.c.clock_id == clock_id,
-                _timers.c.fired_at.is_(None),
-                _timers.c.kind.in_((WARN, BREACH)),
-            )
-        )
+            conn.execute(_UPDATE_CLOCK, {**values, **where})
+            conn.execute(_DELETE_UNFIRED, where)
+        else:  # a new clock has no timers yet
+            conn.execute(_INSERT_CLOCK, {"case_id": case_id, "clock_id": clock_id, **values})
         rows = _due_timers(case_id, state, pack=pack, calendar=calendar)
         if rows:
-            conn.execute(sa.insert(_timers), rows)
+            conn.execute(_INSERT_TIMER, rows)
 
 
 def _due_timers(

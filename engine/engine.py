@@ -97,6 +97,14 @@ _events = table_of(EventRow)
 _timers = table_of(TimerRow)
 _escalations = table_of(EscalationRow)
 
+# Statements of the hot path, built once: SQLAlchemy then reuses their cache keys and compiled
+# forms instead of rebuilding them on every change (parameters are passed at execution).
+_SELECT_CASE = sa.select(_cases).where(_cases.c.id == sa.bindparam("w_id"))
+_UPDATE_CASE_AT_VERSION = sa.update(_cases).where(
+    _cases.c.id == sa.bindparam("w_id"), _cases.c.version == sa.bindparam("w_version")
+)
+_INSERT_EVENT = sa.insert(_events)
+
 
 @dataclass(frozen=True, slots=True)
 class _Governing:
@@ -405,12 +413,12 @@ class Engine:
                 payload={"received_at": complaint.received_at.isoformat()},
                 prev_hash=GENESIS,
             )
-            conn.execute(sa.insert(_events).values(**event))
+            conn.execute(_INSERT_EVENT, event)
             conn.execute(
                 sa.update(_cases).where(_cases.c.id == case_id).values(head_hash=event["hash"])
             )
             # Clocks count from when the complaint was received, not from when it was keyed in.
-            row = conn.execute(sa.select(_cases).where(_cases.c.id == case_id)).one()
+            row = conn.execute(_SELECT_CASE, {"w_id": case_id}).one()
             change = CaseChange(RECEIVED, None, initial, complaint.received_at)
             self._move_clocks(conn, governing, row, change, {}, now=now, state=initial)
             self._after(conn, int(case_id), now)
@@ -559,7 +567,7 @@ class Engine:
             )
             self._after(conn, case_id, now)
             # Read back inside the transaction (rules may have acted too): no second connection.
-            row = conn.execute(sa.select(_cases).where(_cases.c.id == case_id)).one()
+            row = conn.execute(_SELECT_CASE, {"w_id": case_id}).one()
         return self._view(row, [])
 
     def _after(self, conn: sa.Connection, case_id: int, now: datetime) -> None:
@@ -584,7 +592,7 @@ class Engine:
         Internal API for the engine's own components; hosts call :meth:`act`.
         """
         params = dict(params or {})
-        row = conn.execute(sa.select(_cases).where(_cases.c.id == case_id)).first()
+        row = conn.execute(_SELECT_CASE, {"w_id": case_id}).first()
         if row is None:
             raise CaseNotFound(case_id)
         if expected_version is not None and row.version != expected_version:
@@ -643,16 +651,14 @@ class Engine:
         )
         values.update(state=dest, version=seq, head_hash=ev["hash"], updated_at=now)
         updated = conn.execute(
-            sa.update(_cases)
-            .where(_cases.c.id == case_id, _cases.c.version == row.version)
-            .values(**values)
+            _UPDATE_CASE_AT_VERSION, {**values, "w_id": case_id, "w_version": row.version}
         )
         if updated.rowcount != 1:
             raise ConflictError(case=case_id, expected=row.version)
         # The guarded UPDATE above holds the case's row lock: from here on this transaction
         # alone writes the case's clocks, timers and next event.
         try:
-            conn.execute(sa.insert(_events).values(**ev))
+            conn.execute(_INSERT_EVENT, ev)
         except sa.exc.IntegrityError as exc:  # (case_id, seq) taken: another writer won
             raise ConflictError(case=case_id, expected=row.version) from exc
         change = CaseChange(event, source, dest, now)
@@ -677,7 +683,7 @@ class Engine:
             raise Refused("an actor is required: every access to personal data is recorded")
         now = self._now(at)
         with self._write() as conn:
-            row = conn.execute(sa.select(_cases).where(_cases.c.id == case_id)).first()
+            row = conn.execute(_SELECT_CASE, {"w_id": case_id}).first()
             if row is None:
                 raise CaseNotFound(case_id)
             governing = self.governing(row.pack_name, row.pack_version)
@@ -696,13 +702,17 @@ class Engine:
                 prev_hash=row.head_hash,
             )
             updated = conn.execute(
-                sa.update(_cases)
-                .where(_cases.c.id == case_id, _cases.c.version == row.version)
-                .values(version=row.version + 1, head_hash=ev["hash"])
+                _UPDATE_CASE_AT_VERSION,
+                {
+                    "version": row.version + 1,
+                    "head_hash": ev["hash"],
+                    "w_id": case_id,
+                    "w_version": row.version,
+                },
             )
             if updated.rowcount != 1:
                 raise ConflictError(case=case_id, expected=row.version)
-            conn.execute(sa.insert(_events).values(**ev))
+            conn.execute(_INSERT_EVENT, ev)
 
     def allowed(self, case_id: int) -> list[tuple[str, str]]:
         """(event, label) the lifecycle allows now (guards not evaluated), then the actions."""
@@ -718,7 +728,7 @@ class Engine:
     def get(self, case_id: int, *, history: bool = True) -> CaseView:
         """The case with its history (``history=False`` skips the events)."""
         with self._read() as conn:
-            row = conn.execute(sa.select(_cases).where(_cases.c.id == case_id)).first()
+            row = conn.execute(_SELECT_CASE, {"w_id": case_id}).first()
             if row is None:
                 raise CaseNotFound(case_id)
             events: list[Any] = []
@@ -981,7 +991,7 @@ class Engine:
         """Which clocks and escalations of the case's pack apply, with deadlines and traces."""
         now = self._now(at)
         with self._read() as conn:
-            row = conn.execute(sa.select(_cases).where(_cases.c.id == case_id)).first()
+            row = conn.execute(_SELECT_CASE, {"w_id": case_id}).first()
             if row is None:
                 raise CaseNotFound(case_id)
             clocks = load_clocks(conn, case_id)
