@@ -18,7 +18,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from types import SimpleNamespace
+from typing import TYPE_CHECKING, Any, Protocol
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -106,6 +107,21 @@ _UPDATE_CASE_AT_VERSION = sa.update(_cases).where(
 _INSERT_EVENT = sa.insert(_events)
 
 
+class ChangeHook(Protocol):
+    """Called inside the transaction after every change, with the case as it is now."""
+
+    def __call__(
+        self,
+        engine: Engine,
+        conn: sa.Connection,
+        case_id: int,
+        now: datetime,
+        *,
+        row: Any,
+        clocks: dict[str, ClockState],
+    ) -> None: ...
+
+
 @dataclass(frozen=True, slots=True)
 class _Governing:
     """A loaded pack version, the machine built from it (one per pack version), its calendar
@@ -172,7 +188,7 @@ class Engine:
         self.clock: Clock = clock or SystemClock()
         # Called inside the transaction after every change (intake included): the escalation
         # evaluator hangs here so that rules triggered by case data fire on the change itself.
-        self.after_change: list[Callable[[Engine, sa.Connection, int, datetime], None]] = []
+        self.after_change: list[ChangeHook] = []
         self.pack: RulePack = packs[0]  # the pack new cases are governed by
         self._governing = _governing if _governing is not None else {}
         for pack in packs:
@@ -420,8 +436,8 @@ class Engine:
             # Clocks count from when the complaint was received, not from when it was keyed in.
             row = conn.execute(_SELECT_CASE, {"w_id": case_id}).one()
             change = CaseChange(RECEIVED, None, initial, complaint.received_at)
-            self._move_clocks(conn, governing, row, change, {}, now=now, state=initial)
-            self._after(conn, int(case_id), now)
+            changed = self._move_clocks(conn, governing, row, change, {}, now=now, state=initial)
+            self._after(conn, int(case_id), now, row=row, clocks=changed)
         return int(case_id)
 
     def _move_clocks(
@@ -554,7 +570,7 @@ class Engine:
             raise Refused("an actor is required: every change records who made it")
         now = self._now(at)
         with self._write() as conn:
-            self.change_in(
+            after, clocks = self.change_in(
                 conn,
                 case_id,
                 event,
@@ -565,14 +581,22 @@ class Engine:
                 expected_version=expected_version,
                 rule_id=rule_id,
             )
-            self._after(conn, case_id, now)
+            self._after(conn, case_id, now, row=after, clocks=clocks)
             # Read back inside the transaction (rules may have acted too): no second connection.
             row = conn.execute(_SELECT_CASE, {"w_id": case_id}).one()
         return self._view(row, [])
 
-    def _after(self, conn: sa.Connection, case_id: int, now: datetime) -> None:
+    def _after(
+        self,
+        conn: sa.Connection,
+        case_id: int,
+        now: datetime,
+        *,
+        row: Any,
+        clocks: Mapping[str, ClockState],
+    ) -> None:
         for hook in self.after_change:
-            hook(self, conn, case_id, now)
+            hook(self, conn, case_id, now, row=row, clocks=dict(clocks))
 
     def change_in(
         self,
@@ -586,8 +610,10 @@ class Engine:
         params: Mapping[str, Any] | None = None,
         expected_version: int | None = None,
         rule_id: str | None = None,
-    ) -> None:
+    ) -> tuple[Any, dict[str, ClockState]]:
         """One change of a case inside the caller's transaction (``act`` and the sweep use it).
+        Returns the case row and clocks as they are after the change (for the hooks, which
+        would otherwise read them again).
 
         Internal API for the engine's own components; hosts call :meth:`act`.
         """
@@ -662,7 +688,7 @@ class Engine:
         except sa.exc.IntegrityError as exc:  # (case_id, seq) taken: another writer won
             raise ConflictError(case=case_id, expected=row.version) from exc
         change = CaseChange(event, source, dest, now)
-        self._move_clocks(
+        changed = self._move_clocks(
             conn,
             governing,
             row,
@@ -673,6 +699,8 @@ class Engine:
             values=values,
             effect=effect,
         )
+        after = SimpleNamespace(**{**row._mapping, **values})
+        return after, {**clocks, **changed}
 
     def record_access(
         self, case_id: int, *, actor: str, what: str, at: datetime | None = None

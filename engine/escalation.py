@@ -102,8 +102,17 @@ class Escalator:
     def __init__(self, router: Router | None = None) -> None:
         self.router = router or Router()
 
-    def __call__(self, engine: Engine, conn: sa.Connection, case_id: int, now: datetime) -> None:
-        self.evaluate(engine, conn, case_id, now, trigger="change")
+    def __call__(
+        self,
+        engine: Engine,
+        conn: sa.Connection,
+        case_id: int,
+        now: datetime,
+        *,
+        row: Any = None,
+        clocks: dict[str, ClockState] | None = None,
+    ) -> None:
+        self.evaluate(engine, conn, case_id, now, trigger="change", row=row, clocks=clocks)
 
     # -- evaluation ------------------------------------------------------------------------------
 
