@@ -69,6 +69,10 @@ _log = logging.getLogger("zhiqian.escalation")
 _cases = table_of(CaseRow)
 _events = table_of(EventRow)
 _escalations = table_of(EscalationRow)
+# Built once: evaluated on every change of every case.
+_FIRED = sa.select(_escalations.c.rule_id, _escalations.c.cycle_key).where(
+    _escalations.c.case_id == sa.bindparam("w_case")
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,14 +135,7 @@ class Escalator:
         are the case as the caller has just read it (saves reading it again)."""
         total = EvalResult()
         snap = _Snap(conn, case_id, row, clocks)
-        done = {
-            (r.rule_id, r.cycle_key)
-            for r in conn.execute(
-                sa.select(_escalations.c.rule_id, _escalations.c.cycle_key).where(
-                    _escalations.c.case_id == case_id
-                )
-            )
-        }
+        done = {(r.rule_id, r.cycle_key) for r in conn.execute(_FIRED, {"w_case": case_id})}
         for _ in range(MAX_ROUNDS):
             fired = self._round(engine, snap, now, trigger, done)
             total = total + fired
