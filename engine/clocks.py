@@ -24,7 +24,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import UTC, date, datetime, timedelta, tzinfo
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from typing import Any
 
 from zhiqian.errors import ExtensionRefused
@@ -192,7 +192,7 @@ def _fixed_date_deadline(
     due: date, state: ClockState, *, calendar: LegalCalendar, tz: tzinfo
 ) -> tuple[datetime, bool, dict[str, Any]]:
     """A due date written in an order (限期整改指令书): the end of that day, as written."""
-    end = datetime.combine(due, datetime.max.time().replace(microsecond=0), tzinfo=tz)
+    end = datetime.combine(due, time(23, 59, 59), tzinfo=tz)
     info = calendar.day(due)
     lines = [
         f"起算：{state.started_at.astimezone(tz):%Y-%m-%d %H:%M} 文书送达",
@@ -238,7 +238,8 @@ def warning_moments(
                 if before.unit is LimitUnit.WORKDAYS:
                     while not calendar.is_workday(d):
                         d -= timedelta(days=1)
-            due = datetime.combine(d, datetime.max.time(), tzinfo=tz).astimezone(UTC)
+            # the close of that day, written as deadlines are (23:59:59 local)
+            due = datetime.combine(d, time(23, 59, 59), tzinfo=tz).astimezone(UTC)
         else:  # the schema only allows counted warnings; be safe for word limits
             continue
         if state.started_at < due < state.deadline_at:
