@@ -5,8 +5,9 @@ Jobs (a ``BlockingScheduler`` in the pack's time zone):
 - ``sweep``   every ``sweep_seconds``: fire due timers, escalate, queue notices;
 - ``deliver`` every ``deliver_seconds``: send what is due in the outbox;
 - ``digest``  daily at the pack's ``routing.digest.at``: fold held warnings into 每日台账摘要;
-- ``monthly`` on each ``day_of_month`` of the pack's ``routing.reports`` (阳泉: the 28th): log the
-  report that is due, for the office's ledger.
+- ``monthly`` on each ``day_of_month`` of the pack's ``routing.reports`` (阳泉: the 28th): write
+  the 案件台账 (case ledger, XLSX) of the office's region for the month into ``reports_dir`` and
+  log it (a second daemon writes the same file name: the file is replaced, not duplicated).
 
 Interval jobs run with ``coalesce=True`` and ``max_instances=1`` (a slow pass is never run twice
 at once, missed runs collapse into one) and ``misfire_grace_time`` equal to their interval (a run
@@ -166,8 +167,12 @@ class Daemon:
         deliver_batch: int = 100,
         rng: random.Random | None = None,
         on_monthly: Callable[[Engine, str, datetime], None] | None = None,
+        reports_dir: str | os.PathLike[str] | None = None,
+        region: str | None = None,
     ) -> None:
         self.engine = engine
+        self.reports_dir = Path(reports_dir) if reports_dir is not None else None
+        self.region = region
         self.router = router
         install(engine, router=router)
         self.notifiers = dict(notifiers) if notifiers is not None else notifiers_from_env()
@@ -234,6 +239,11 @@ class Daemon:
             to=list(report.to),
             basis=report.basis,
         )
+        if self.reports_dir is not None:
+            path = write_monthly_ledger(
+                self.engine, self.reports_dir, report_id=report.id, now=now, region=self.region
+            )
+            _info("monthly_report_written", report=report.id, path=str(path))
         if self.on_monthly is not None:
             self.on_monthly(self.engine, report.id, now)
 
@@ -353,6 +363,33 @@ class Daemon:
 # -- entry points ----------------------------------------------------------------------------------
 
 
+def write_monthly_ledger(
+    engine: Engine,
+    folder: Path,
+    *,
+    report_id: str,
+    now: datetime,
+    region: str | None = None,
+) -> Path:
+    """The 案件台账 from the 1st of ``now``'s month to ``now`` (local), written as XLSX."""
+    from zhiqian.engine.reports import ledger, write_ledger_xlsx
+
+    tz = engine.pack.timezone
+    today = now.astimezone(tz).date()
+    book = ledger(
+        engine.report_cases(region=region),
+        region=region,
+        period_from=today.replace(day=1),
+        period_to=today,
+        made_at=now,
+        unit_name=engine.pack.label,
+    )
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{report_id}-{region or 'all'}-{today:%Y-%m}.xlsx"
+    write_ledger_xlsx(book, path)
+    return path
+
+
 def run(engine: Engine, *, once: bool = False, **options: Any) -> int:
     """Run the daemon on an open engine (the CLI's ``zhiqian daemon``); returns the exit code."""
     intervals = {k: options.pop(k) for k in ("sweep_seconds", "deliver_seconds") if k in options}
@@ -375,8 +412,13 @@ def run_daemon(
     worker: str | None = None,
     policy: DeliveryPolicy | None = None,
     log_stream: IO[str] | None = None,
+    reports_dir: str | os.PathLike[str] | None = None,
 ) -> int:
-    """Open the database and run the daemon until SIGTERM (or one pass with ``once``)."""
+    """Open the database and run the daemon until SIGTERM (or one pass with ``once``).
+
+    ``reports_dir`` (default: the ``ZHIQIAN_REPORTS_DIR`` environment variable) receives the
+    monthly 案件台账; without it the monthly job only logs that the report is due."""
+    reports_dir = reports_dir or os.environ.get("ZHIQIAN_REPORTS_DIR") or None
     from zhiqian.engine.engine import Engine
 
     handler = _json_logging(log_stream or sys.stderr)
@@ -385,7 +427,14 @@ def run_daemon(
             channels = (
                 notifiers if notifiers is not None else notifiers_from_env(notice_dir=notice_dir)
             )
-            daemon = Daemon(engine, notifiers=channels, batch=batch, worker=worker, policy=policy)
+            daemon = Daemon(
+                engine,
+                notifiers=channels,
+                batch=batch,
+                worker=worker,
+                policy=policy,
+                reports_dir=reports_dir,
+            )
             if once:
                 return daemon.run_once()
             return daemon.run(sweep_seconds=sweep_seconds, deliver_seconds=deliver_seconds)
