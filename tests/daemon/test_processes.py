@@ -199,9 +199,17 @@ def test_sigkill_at_random_moments_loses_nothing_and_duplicates_nothing(
             break
     assert kills >= 3  # the test killed work in progress, more than once
     final = at + timedelta(hours=1)
-    proc = _start(url, pack, notices, final, "survivor", tmp_path / "survivor.log")
+    survivor_log = tmp_path / "survivor.log"
+    proc = _start(url, pack, notices, final, "survivor", survivor_log)
     try:
         _wait(lambda: _remaining(bind, final) == (0, 0), 120, "the survivor to finish")
+        # The killed daemons may have finished the work already: then the survivor is still
+        # starting up. Its SIGTERM handler exists once it has logged "start"; wait for that.
+        _wait(
+            lambda: '"event": "start"' in survivor_log.read_text("utf-8"),
+            60,
+            "the survivor to install its signal handlers",
+        )
     finally:
         proc.send_signal(signal.SIGTERM)
         assert proc.wait(timeout=60) == 0
