@@ -44,7 +44,9 @@ NOW = datetime(2026, 3, 2, 2, 0, tzinfo=UTC)
 
 
 def _open(url: str | None, folder: Path) -> Engine:
-    eng = Engine.open(url or f"sqlite:///{folder / 'bench.db'}", create=True, clock=FrozenClock(NOW))
+    eng = Engine.open(
+        url or f"sqlite:///{folder / 'bench.db'}", create=True, clock=FrozenClock(NOW)
+    )
     install(eng)
     return eng
 
