@@ -958,7 +958,9 @@ class Engine:
             horizon = now + (within or timedelta(0))
         clocks = table_of(ClockRow)
         where: list[sa.ColumnElement[bool]] = [
-            clocks.c.status == "running",
+            # A literal, not a parameter: SQLite uses the partial index ix_zq_clocks_running_
+            # deadline only when the query's WHERE visibly implies the index's.
+            clocks.c.status == sa.literal_column("'running'"),
             clocks.c.deadline_at.is_not(None),
             # overdue: strictly past now; "due within": up to and including the horizon
             clocks.c.deadline_at <= horizon if within else clocks.c.deadline_at < now,

@@ -20,12 +20,14 @@ from zhiqian.errors import StoreError
 
 __all__ = [
     "ALEMBIC_VERSION_TABLE",
+    "HEAD_REVISION",
     "READ_ONLY",
     "create_engine",
     "current_revision",
     "head_revision",
     "is_sqlite",
     "migrate",
+    "scripts_head_revision",
     "write_transaction",
 ]
 
@@ -109,7 +111,17 @@ def migrate(engine: sa.Engine, revision: str = "head") -> None:
         command.upgrade(_alembic_config(conn), revision)
 
 
+# The newest migration. Kept as a constant so that opening an engine does not import Alembic and
+# read every migration script; tests/store/test_migrations.py checks it against the scripts.
+HEAD_REVISION = "0004"
+
+
 def head_revision() -> str:
+    return HEAD_REVISION
+
+
+def scripts_head_revision() -> str:
+    """The head revision as Alembic reads it from the migration scripts."""
     from alembic.script import ScriptDirectory
 
     with sa.create_engine("sqlite://").connect() as conn:

@@ -148,7 +148,17 @@ class ClockRow(ZqModel, table=True):
     on read, so the sweep and the overdue listing are plain indexed queries)."""
 
     __tablename__ = "zq_clocks"
-    __table_args__ = (sa.UniqueConstraint("case_id", "clock_id"),)
+    __table_args__ = (
+        sa.UniqueConstraint("case_id", "clock_id"),
+        # The overdue listing's only query: running clocks by deadline. Partial, because every
+        # case keeps its stopped clocks (the acceptance clock, long past) in the plain index.
+        sa.Index(
+            "ix_zq_clocks_running_deadline",
+            "deadline_at",
+            postgresql_where=sa.text("status = 'running'"),
+            sqlite_where=sa.text("status = 'running'"),
+        ),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     case_id: int = Field(foreign_key="zq_cases.id", index=True)

@@ -12,6 +12,7 @@ from zhiqian.store.database import (
     current_revision,
     head_revision,
     migrate,
+    scripts_head_revision,
 )
 from zhiqian.store.tables import METADATA
 
@@ -55,3 +56,7 @@ def test_sqlite_runs_in_wal_with_foreign_keys(sqlite_url: str) -> None:
         assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
         assert conn.exec_driver_sql("PRAGMA busy_timeout").scalar() == 30000
     engine.dispose()
+
+
+def test_the_head_constant_is_the_newest_migration() -> None:
+    assert head_revision() == scripts_head_revision()
