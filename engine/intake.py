@@ -56,6 +56,7 @@ from pydantic_core import PydanticCustomError
 
 from zhiqian.engine import codes, divisions
 from zhiqian.errors import FieldProblem, InvalidIntake
+from zhiqian.masking import mask_id_number, mask_name, mask_phone
 
 __all__ = [
     "SHANGHAI",
@@ -169,29 +170,6 @@ _LABELS: dict[type[_Labelled], dict[str, str]] = {
 
 # ---------------------------------------------------------------------------------------------
 # Masking: personal data on every output unless the caller asks for it.
-
-
-def mask_name(name: str) -> str:
-    """张三 → 张*, 欧阳娜娜 → 欧***: the first character stays."""
-    return name[:1] + "*" * (len(name) - 1) if name else name
-
-
-def mask_phone(phone: str) -> str:
-    """13812345678 → 138****5678; 0351-1234567 → 0351-***4567 (area code and extension stay)."""
-    if "-" in phone:
-        area, number, *extension = phone.split("-")
-        masked = "*" * max(len(number) - 4, 0) + number[-4:]
-        return "-".join([area, masked, *extension])
-    if len(phone) >= 8:
-        return phone[:3] + "*" * (len(phone) - 7) + phone[-4:]
-    return "*" * len(phone)
-
-
-def mask_id_number(id_number: str) -> str:
-    """110101199003071234 → 110101********1234: the address code and the last four stay."""
-    if len(id_number) >= 12:
-        return id_number[:6] + "*" * (len(id_number) - 10) + id_number[-4:]
-    return "*" * len(id_number)
 
 
 # ---------------------------------------------------------------------------------------------
