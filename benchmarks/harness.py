@@ -394,7 +394,12 @@ def print_sections(console: Console, sections: Sequence[Section]) -> None:
 
 def write_json(sections: Sequence[Section], options: Options, started: datetime) -> Path:
     options.results.mkdir(parents=True, exist_ok=True)
-    path = options.results / f"{started.strftime('%Y%m%dT%H%M%SZ')}.json"
+    stem = started.strftime("%Y%m%dT%H%M%SZ")
+    path = options.results / f"{stem}.json"
+    n = 1
+    while path.exists():  # two runs started in the same second keep both files
+        n += 1
+        path = options.results / f"{stem}-{n}.json"
     document = {
         "started": started.isoformat(),
         "machine": {
