@@ -607,6 +607,8 @@ class NoticeContexts:
             "issued_on": self.today,
             "division_name": division_name(row.handling_region),
             "rule_id": rule_id,
+            # past the State Council notices' years the deadline rests on assumed holidays
+            "deadline_assumed": bool(clock is not None and clock.assumed and due is None),
         }
 
     def for_rule(

@@ -143,7 +143,9 @@ REQUIRED_CONTEXT: Final[Mapping[TemplateName, frozenset[str]]] = {
 
 # Used when present (with a sensible default or the line left out when absent).
 OPTIONAL_CONTEXT: Final[Mapping[TemplateName, frozenset[str]]] = {
-    "超期预警": frozenset({"day_unit", "handler_name", "division_name", "rule_id"}),
+    "超期预警": frozenset(
+        {"day_unit", "handler_name", "division_name", "rule_id", "deadline_assumed"}
+    ),
     "督办通知": frozenset(
         {
             "document_no",

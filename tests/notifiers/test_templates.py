@@ -308,3 +308,13 @@ def test_masks():
     assert mask_id_number("110101199003071234") == "110101********1234"
     assert mask_name("张三") == "张*"
     assert mask_name("欧阳娜娜") == "欧***"
+
+
+def test_overdue_warning_says_when_its_deadline_is_assumed(renderer, kit):
+    plain = renderer.render(kit.make_notice("超期预警"))
+    assert "推定" not in plain.text
+    ctx = kit.contexts["超期预警"] | {"deadline_assumed": True}
+    out = renderer.render(kit.make_notice("超期预警", context=ctx))
+    assert "期限届满：2026年3月10日（推定：该年度国务院放假调休安排尚未公布" in out.text
+    assert out.html is not None
+    assert "推定" in out.html
