@@ -39,11 +39,11 @@ __all__ = [
     "CaseChange",
     "ClockState",
     "Extension",
+    "days_left",
     "derived_status",
     "evaluate_clocks",
     "extend_clock",
     "recompute",
-    "remaining_workdays",
     "warning_moments",
 ]
 
@@ -247,22 +247,22 @@ def warning_moments(
     return moments
 
 
-def remaining_workdays(
-    state: ClockState, now: datetime, *, tz: tzinfo, calendar: LegalCalendar
-) -> int | None:
-    """Working days left until the deadline (negative: working days overdue); None if unknown."""
-    if state.deadline_at is None:
-        return None
+def days_left(
+    deadline_at: datetime,
+    now: datetime,
+    *,
+    tz: tzinfo,
+    calendar: LegalCalendar,
+    workdays: bool = True,
+) -> int:
+    """Days from today to the deadline's day (negative: overdue), in working or natural days."""
     today = now.astimezone(tz).date()
-    end = state.deadline_at.astimezone(tz).date()
-    if end >= today:
-        return sum(
-            1
-            for i in range(1, (end - today).days + 1)
-            if calendar.is_workday(today + timedelta(days=i))
-        )
-    return -sum(
-        1 for i in range(1, (today - end).days + 1) if calendar.is_workday(end + timedelta(days=i))
+    end = deadline_at.astimezone(tz).date()
+    if not workdays:
+        return (end - today).days
+    lo, hi, sign = (today, end, 1) if end >= today else (end, today, -1)
+    return sign * sum(
+        1 for i in range(1, (hi - lo).days + 1) if calendar.is_workday(lo + timedelta(days=i))
     )
 
 

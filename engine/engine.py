@@ -18,7 +18,6 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from types import SimpleNamespace
 from typing import TYPE_CHECKING, Any, Protocol
 
 import sqlalchemy as sa
@@ -31,10 +30,10 @@ from zhiqian.engine.clocks import (
     CaseChange,
     ClockState,
     condition_clocks,
+    days_left,
     derived_status,
     evaluate_clocks,
     extend_clock,
-    remaining_workdays,
 )
 from zhiqian.engine.clocks import (
     recompute as recompute_clock,
@@ -699,8 +698,7 @@ class Engine:
             values=values,
             effect=effect,
         )
-        after = SimpleNamespace(**{**row._mapping, **values})
-        return after, {**clocks, **changed}
+        return _Overlay(row, values), {**clocks, **changed}
 
     def record_access(
         self, case_id: int, *, actor: str, what: str, at: datetime | None = None
@@ -999,7 +997,6 @@ class Engine:
                 calendar, tz = gov.calendar, gov.pack.timezone
                 with contextlib.suppress(KeyError):
                     label = gov.pack.clock(r.clock_id).label
-            state = ClockState(clock_id=r.clock_id, started_at=now, deadline_at=r.deadline_at)
             items.append(
                 DueItem(
                     case_id=r.case_id,
@@ -1008,7 +1005,7 @@ class Engine:
                     label=label,
                     deadline=r.deadline_at,
                     overdue_by=now - r.deadline_at,
-                    workdays_left=remaining_workdays(state, now, tz=tz, calendar=calendar),
+                    workdays_left=days_left(r.deadline_at, now, tz=tz, calendar=calendar),
                     assumed=r.assumed,
                     level=r.level,
                     region=r.handling_region,
@@ -1048,10 +1045,10 @@ class Engine:
                     status=derived_status(state, now) if state else "not started",
                     deadline=state.deadline_at if state else None,
                     workdays_left=(
-                        remaining_workdays(
-                            state, now, tz=pack.timezone, calendar=governing.calendar
+                        days_left(
+                            state.deadline_at, now, tz=pack.timezone, calendar=governing.calendar
                         )
-                        if state and state.status == "running"
+                        if state and state.status == "running" and state.deadline_at
                         else None
                     ),
                     assumed=state.assumed if state else False,

@@ -36,8 +36,8 @@ import sqlalchemy as sa
 
 from zhiqian.engine.actions import ACTION_LABELS, referral_preconditions
 from zhiqian.engine.clock_store import load_clocks, save_clocks
-from zhiqian.engine.clocks import ClockState, derived_status, recompute
-from zhiqian.engine.outbox import days_left, insert_ignore, queue_notice
+from zhiqian.engine.clocks import ClockState, days_left, derived_status, recompute
+from zhiqian.engine.outbox import insert_ignore, queue_notice
 from zhiqian.engine.routing import (
     Recipient,
     Router,

@@ -37,6 +37,7 @@ from typing import Any, Final
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 
+from zhiqian.engine.clocks import days_left
 from zhiqian.errors import NotifierError, Refused
 from zhiqian.notifiers import (
     REQUIRED_CONTEXT,
@@ -59,7 +60,6 @@ __all__ = [
     "DeliveryPolicy",
     "DeliveryReport",
     "NoticeView",
-    "days_left",
     "default_worker",
     "deliver",
     "insert_ignore",
@@ -542,20 +542,6 @@ def _record(
 
 
 # -- the daily digest ---------------------------------------------------------------------------
-
-
-def days_left(
-    deadline_at: datetime, now: datetime, *, tz: tzinfo, calendar: LegalCalendar, workdays: bool
-) -> int:
-    """Days from today to the deadline's day (negative: overdue), in working or natural days."""
-    today = now.astimezone(tz).date()
-    end = deadline_at.astimezone(tz).date()
-    if not workdays:
-        return (end - today).days
-    lo, hi, sign = (today, end, 1) if end >= today else (end, today, -1)
-    return sign * sum(
-        1 for i in range(1, (hi - lo).days + 1) if calendar.is_workday(lo + timedelta(days=i))
-    )
 
 
 def digest_due(pack: Any, now: datetime) -> bool:
