@@ -11,7 +11,7 @@ from decimal import Decimal
 from typing import Any
 
 from zhiqian.clock import FrozenClock
-from zhiqian.engine.codes import make_id_number, make_uscc
+from zhiqian.rules.codes import make_id_number, make_uscc
 
 __all__ = ["FrozenClock", "sample_complaint"]
 

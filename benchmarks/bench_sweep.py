@@ -7,7 +7,7 @@ deadlines moved by its own offset (spread over ~4 months, in an order unrelated 
 "Nothing due / 1% / 10% due" is then a choice of ``now``: the quantile of the unfired timers'
 due times, so one database serves every fraction and nothing has to be rewritten between them.
 
-- **sweep pass**: ``zhiqian.engine.sweep.sweep(engine, now=…)`` when that module exists;
+- **sweep pass**: ``zhiqian.engine.jobs.sweep.sweep(engine, now=…)`` when that module exists;
   otherwise the claim query the sweep runs (unfired timers due by ``now``, ``ORDER BY due_at
   LIMIT 500``; PostgreSQL ``FOR UPDATE SKIP LOCKED``) — the report says which. The sizes are the
   contenders: they alternate, and the budget is 1M (or the largest size run) ÷ 10k, nothing due.
@@ -81,7 +81,7 @@ def _label(n: int) -> str:
 
 def find_sweep() -> Callable[..., Any] | None:
     try:
-        from zhiqian.engine.sweep import sweep  # type: ignore[import-not-found, unused-ignore]
+        from zhiqian.engine.jobs.sweep import sweep  # type: ignore[import-not-found, unused-ignore]
     except ImportError:
         return None
     return sweep  # type: ignore[no-any-return]
@@ -328,10 +328,10 @@ def _run(bench: Run, label: str, urls: dict[int, str]) -> Section:
         ", FOR UPDATE SKIP LOCKED" if label == "PostgreSQL" else ""
     )
     section.notes.append(
-        "sweep pass = zhiqian.engine.sweep.sweep(engine, now=…); 'raw claim' = the bare claim "
+        "sweep pass = zhiqian.engine.jobs.sweep.sweep(engine, now=…); 'raw claim' = the bare claim "
         f"query ({claim}) in a write transaction, side by side"
         if sweep is not None
-        else "zhiqian.engine.sweep does not exist yet: 'sweep pass' times the claim query the "
+        else "zhiqian.engine.jobs.sweep does not exist yet: 'sweep pass' times the claim query the "
         f"sweep will run ({claim}) in a write transaction"
     )
     section.notes.append(

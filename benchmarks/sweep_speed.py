@@ -37,7 +37,7 @@ from _seed import seed_cases
 
 from zhiqian import Engine, FrozenClock
 from zhiqian.engine.escalation import install
-from zhiqian.engine.sweep import sweep
+from zhiqian.engine.jobs.sweep import sweep
 from zhiqian.store.tables import CaseRow, TimerRow, table_of
 
 NOW = datetime(2026, 3, 2, 2, 0, tzinfo=UTC)

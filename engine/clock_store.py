@@ -13,7 +13,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from zhiqian.engine.clocks import ClockState, Extension, warning_moments
+from zhiqian.engine.domain.clocks import ClockState, Extension, warning_moments
 from zhiqian.rules.calendar import LegalCalendar
 from zhiqian.rules.loader import RulePack
 from zhiqian.store.tables import ClockRow, TimerRow, table_of

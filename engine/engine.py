@@ -24,9 +24,9 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from zhiqian.clock import Clock, SystemClock
-from zhiqian.engine.actions import ACTION_LABELS, ActionEffect, apply_action
 from zhiqian.engine.clock_store import load_clocks, load_clocks_many, save_clocks
-from zhiqian.engine.clocks import (
+from zhiqian.engine.domain.actions import ACTION_LABELS, ActionEffect, apply_action
+from zhiqian.engine.domain.clocks import (
     CaseChange,
     ClockState,
     condition_clocks,
@@ -35,13 +35,12 @@ from zhiqian.engine.clocks import (
     evaluate_clocks,
     extend_clock,
 )
-from zhiqian.engine.clocks import (
+from zhiqian.engine.domain.clocks import (
     recompute as recompute_clock,
 )
-from zhiqian.engine.context import campaign_window, case_context
-from zhiqian.engine.divisions import level_of
-from zhiqian.engine.intake import Complaint, parse_complaint
-from zhiqian.engine.lifecycle import Lifecycle
+from zhiqian.engine.domain.context import campaign_window, case_context
+from zhiqian.engine.domain.intake import Complaint, parse_complaint
+from zhiqian.engine.domain.lifecycle import Lifecycle
 from zhiqian.engine.views import (
     CaseEvent,
     CaseView,
@@ -54,11 +53,12 @@ from zhiqian.engine.views import (
     Explanation,
     Page,
 )
+from zhiqian.rules.divisions import level_of
 
 if TYPE_CHECKING:
+    from zhiqian.engine.jobs.sweep import SweepResult
     from zhiqian.engine.outbox import DeliveryReport, NoticeView
     from zhiqian.engine.reports import ReportCase
-    from zhiqian.engine.sweep import SweepResult
     from zhiqian.notifiers import Notifier
 
 from zhiqian.errors import (
@@ -561,7 +561,7 @@ class Engine:
         """Fire a lifecycle event, or record an action, on the case. Refusals change nothing.
 
         ``event`` is a lifecycle event (verify, handle, …) or an action inside handling (file,
-        order_payment, extend, raise_level, …; see ``zhiqian.engine.actions``) with its
+        order_payment, extend, raise_level, …; see ``zhiqian.engine.domain.actions``) with its
         ``params``. ``expected_version`` is the version the caller last saw (a clerk's screen):
         if the case moved on since, ``ConflictError`` — look again before acting.
         """
@@ -1162,7 +1162,7 @@ class Engine:
     def sweep(self, *, at: datetime | None = None, batch: int = 500) -> SweepResult:
         """Fire every timer due at ``at`` (default now): warnings, breaches, follow-ups, and the
         escalations they trigger. Safe to run in several processes at once, and to repeat."""
-        from zhiqian.engine.sweep import sweep
+        from zhiqian.engine.jobs.sweep import sweep
 
         return sweep(self, now=self._now(at), batch=batch)
 
@@ -1170,8 +1170,8 @@ class Engine:
         self, notifiers: Mapping[str, Notifier] | None = None, *, at: datetime | None = None
     ) -> DeliveryReport:
         """Send what is due in the outbox (channels from the environment unless given)."""
-        from zhiqian.engine.daemon import notifiers_from_env
         from zhiqian.engine.outbox import deliver
+        from zhiqian.engine.service.daemon import notifiers_from_env
 
         return deliver(self, notifiers or notifiers_from_env(), now=self._now(at))
 
@@ -1209,8 +1209,8 @@ class Engine:
         ``region`` matches the case's own division (where the arrears arose) and its children;
         ``received_to`` leaves out cases received after it. Period selection is the report's.
         """
-        from zhiqian.engine.divisions import name_path
         from zhiqian.engine.reports import ReportCase
+        from zhiqian.rules.divisions import name_path
 
         now = self.clock.now()
         last = 0

@@ -34,9 +34,9 @@ from typing import TYPE_CHECKING, Any, Final
 
 import sqlalchemy as sa
 
-from zhiqian.engine.actions import ACTION_LABELS, referral_preconditions
 from zhiqian.engine.clock_store import load_clocks, save_clocks
-from zhiqian.engine.clocks import ClockState, days_left, derived_status, recompute
+from zhiqian.engine.domain.actions import ACTION_LABELS, referral_preconditions
+from zhiqian.engine.domain.clocks import ClockState, days_left, derived_status, recompute
 from zhiqian.engine.outbox import insert_ignore, queue_notice
 from zhiqian.engine.routing import (
     Recipient,
@@ -471,7 +471,7 @@ class Escalator:
 
     def _upper_office(self, pack: Any, row: Any) -> list[Recipient]:
         """The office now handling the case (after 提级): the pack role of that level, or log."""
-        from zhiqian.engine.divisions import level_of
+        from zhiqian.rules.divisions import level_of
 
         level = level_of(row.handling_region)
         for role in pack.routing.roles:

@@ -37,7 +37,7 @@ from typing import Any, Final
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 
-from zhiqian.engine.clocks import days_left
+from zhiqian.engine.domain.clocks import days_left
 from zhiqian.errors import NotifierError, Refused
 from zhiqian.notifiers import (
     REQUIRED_CONTEXT,

@@ -33,7 +33,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Final
 
-from zhiqian.engine.divisions import level_of, name_path, parent
+from zhiqian.rules.divisions import level_of, name_path, parent
 from zhiqian.rules.loader import RulePack
 from zhiqian.rules.schema import RoleSpec
 

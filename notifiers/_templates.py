@@ -212,7 +212,7 @@ REFERRAL_ENCLOSURES: Final[tuple[str, ...]] = (
 # --- masking and formatting ------------------------------------------------------------------
 
 
-# The same rules as zhiqian.engine.intake's masking (this room may not import the engine), so a
+# The same rules as zhiqian.engine.domain.intake's masking (this room may not import the engine), so a
 # masked value reads the same in a notice as on the CLI and in reports.
 
 

@@ -118,7 +118,7 @@ RECEIPT_NOTICES = 2 * 3
 def test_sweep_escalates_once_and_case_show_lists_it(received: Any) -> None:
     import importlib.util
 
-    if importlib.util.find_spec("zhiqian.engine.sweep") is None:
+    if importlib.util.find_spec("zhiqian.engine.jobs.sweep") is None:
         pytest.skip("no sweep in this build")
     assert len(_notices(received)) == RECEIPT_NOTICES
     # A rule only the sweep can fire: case 1 gets a 责令支付 order due Friday 2026-11-06 and is
@@ -167,7 +167,7 @@ def test_sweep_escalates_once_and_case_show_lists_it(received: Any) -> None:
 def test_deliver_and_daemon_once(received: Any, tmp_path: Path) -> None:
     import importlib.util
 
-    if importlib.util.find_spec("zhiqian.engine.daemon") is None:
+    if importlib.util.find_spec("zhiqian.engine.service.daemon") is None:
         pytest.skip("no daemon in this build")
     queued = received("sweep", "--at", "2026-11-12T09:00+08:00", "-f", "json").json()["notices"]
     assert queued == 3  # the acceptance warnings; the major cases' rules fired on receipt

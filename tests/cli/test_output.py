@@ -15,7 +15,7 @@ from rich.cells import cell_len
 from typer.testing import CliRunner
 
 from zhiqian.engine.cli import app
-from zhiqian.engine.cli_output import (
+from zhiqian.engine.cli.output import (
     Column,
     error_payload,
     human_duration,

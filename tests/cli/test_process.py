@@ -105,7 +105,7 @@ def test_module_entry_point(zq: Callable[..., Any], sqlite_url: str) -> None:
 def test_demo_prints_what_escalated_and_the_files(zq: Callable[..., Any], tmp_path: Path) -> None:
     import importlib.util
 
-    if importlib.util.find_spec("zhiqian.engine.demo") is None:
+    if importlib.util.find_spec("zhiqian.engine.cli.demo") is None:
         pytest.skip("no demo in this build")
     done = zq("demo", "--out", str(tmp_path / "demo"), "--notices", "2", env={"COLUMNS": "400"})
     assert done.code == 0, done.stderr

@@ -267,7 +267,7 @@ def test_digest_folds_a_days_warnings_into_one_notice(db_url: str, pack: Path) -
     env = {"ZQ_COUNTY": "county@rsj.example.gov.cn"}
     with Engine.open(db_url, pack=pack, create=True, clock=clock) as eng:
         install(eng, router=Router(environ=env))
-        from zhiqian.engine.sweep import sweep
+        from zhiqian.engine.jobs.sweep import sweep
 
         ids = []
         for seed in range(4):

@@ -14,9 +14,9 @@ import pytest
 
 from zhiqian import Engine, FrozenClock
 from zhiqian.engine.escalation import install, list_escalations
+from zhiqian.engine.jobs.sweep import sweep
 from zhiqian.engine.outbox import deliver, list_notices, make_digests, show_notice
 from zhiqian.engine.routing import LeaderDirectory, Router
-from zhiqian.engine.sweep import sweep
 from zhiqian.notifiers import FileNotifier, NoticeRenderer
 from zhiqian.testing import sample_complaint
 

@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 import openpyxl
 
 from zhiqian import Engine, FrozenClock
-from zhiqian.engine.daemon import Daemon
+from zhiqian.engine.service.daemon import Daemon
 from zhiqian.notifiers import MemoryNotifier
 from zhiqian.testing import sample_complaint
 

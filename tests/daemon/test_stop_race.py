@@ -22,7 +22,7 @@ SCRIPT = textwrap.dedent(
     from datetime import UTC, datetime
     from apscheduler.schedulers.blocking import BlockingScheduler
     from zhiqian import FrozenClock
-    from zhiqian.engine import daemon
+    from zhiqian.engine.service import daemon
 
     where, url, out = sys.argv[1:4]
 

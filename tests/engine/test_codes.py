@@ -9,8 +9,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from zhiqian.engine import codes
-from zhiqian.engine.codes import (
+from zhiqian.rules import codes
+from zhiqian.rules.codes import (
     USCC_ALPHABET,
     id_number_problem,
     make_id_number,

@@ -7,8 +7,8 @@ from datetime import date
 
 import pytest
 
-from zhiqian.engine import divisions
-from zhiqian.engine.divisions import Division, level_of, lookup, name_path, parent, problem
+from zhiqian.rules import divisions
+from zhiqian.rules.divisions import Division, level_of, lookup, name_path, parent, problem
 
 YUNNAN_PREFECTURES = {
     "530100": "昆明市",

@@ -14,9 +14,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from zhiqian.engine import intake
-from zhiqian.engine.codes import make_id_number, make_uscc
-from zhiqian.engine.intake import (
+from zhiqian.engine.domain import intake
+from zhiqian.engine.domain.intake import (
     Channel,
     Complaint,
     EmployerCategory,
@@ -30,6 +29,7 @@ from zhiqian.engine.intake import (
     read_records,
 )
 from zhiqian.errors import FieldProblem, InvalidIntake
+from zhiqian.rules.codes import make_id_number, make_uscc
 
 NOW = datetime(2026, 11, 23, 4, 0, tzinfo=UTC)  # 12:00 in Beijing
 
@@ -87,7 +87,7 @@ def only_problem(data: Any) -> FieldProblem:
 
 def test_the_fixture_uscc_is_valid() -> None:
     # A made-up but well-formed code registered in 阳泉市城区 (the demo's kind of employer).
-    from zhiqian.engine.codes import uscc_problem
+    from zhiqian.rules.codes import uscc_problem
 
     assert uscc_problem("91140302MA0KXN5R01") is None
 

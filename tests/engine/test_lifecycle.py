@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from zhiqian.engine.lifecycle import Lifecycle
+from zhiqian.engine.domain.lifecycle import Lifecycle
 from zhiqian.errors import TransitionRefused
 from zhiqian.rules.schema import LifecycleSpec
 

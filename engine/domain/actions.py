@@ -21,10 +21,10 @@ from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from zhiqian.engine.clocks import ClockState, Extension, derived_status
-from zhiqian.engine.divisions import level_of, name_path, parent
-from zhiqian.engine.intake import Flag
+from zhiqian.engine.domain.clocks import ClockState, Extension, derived_status
+from zhiqian.engine.domain.intake import Flag
 from zhiqian.errors import Refused
+from zhiqian.rules.divisions import level_of, name_path, parent
 from zhiqian.rules.limits import parse_limit
 from zhiqian.rules.loader import RulePack
 

@@ -54,9 +54,9 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
-from zhiqian.engine import codes, divisions
 from zhiqian.errors import FieldProblem, InvalidIntake
 from zhiqian.masking import mask_id_number, mask_name, mask_phone
+from zhiqian.rules import codes, divisions
 
 __all__ = [
     "SHANGHAI",

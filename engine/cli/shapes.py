@@ -2,7 +2,7 @@
 
 Pure functions from the library's views to plain dicts; the table renderers read the same dicts,
 so a table never shows something the JSON does not carry. Values stay Python objects here
-(Decimal, datetime); :func:`zhiqian.engine.cli_output.to_jsonable` writes them.
+(Decimal, datetime); :func:`zhiqian.engine.cli.output.to_jsonable` writes them.
 
 Contract keys (never renamed; new keys may be added):
 
@@ -154,7 +154,7 @@ def case_detail(
     case: CaseView, *, now: datetime, tz: tzinfo, show_pii: bool = False
 ) -> dict[str, Any]:
     """``case show``: the record, its clocks, escalations and timeline; personal data masked."""
-    from zhiqian.engine.intake import mask_id_number, mask_name, mask_phone
+    from zhiqian.engine.domain.intake import mask_id_number, mask_name, mask_phone
 
     complainant: dict[str, Any] = {
         "name": case.complainant_name,

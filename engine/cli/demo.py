@@ -22,8 +22,8 @@ from zoneinfo import ZoneInfo
 import sqlalchemy as sa
 
 from zhiqian.clock import FrozenClock
-from zhiqian.engine.codes import make_id_number, make_uscc
 from zhiqian.errors import Refused
+from zhiqian.rules.codes import make_id_number, make_uscc
 from zhiqian.store.tables import EventRow, table_of
 
 __all__ = ["COUNTIES", "DemoResult", "demo_complaints", "run_demo"]
@@ -214,6 +214,7 @@ def run_demo(
 ) -> DemoResult:
     """Replay the campaign into ``folder`` (created; an old demo database there is replaced)."""
     from zhiqian.engine.engine import Engine
+    from zhiqian.engine.jobs.sweep import sweep
     from zhiqian.engine.outbox import deliver
     from zhiqian.engine.reports import (
         campaign_report,
@@ -223,7 +224,6 @@ def run_demo(
         write_ledger_xlsx,
         write_xlsx,
     )
-    from zhiqian.engine.sweep import sweep
     from zhiqian.notifiers import FileNotifier
 
     folder.mkdir(parents=True, exist_ok=True)

@@ -15,12 +15,12 @@ later than that is dropped: the next one is due soon and does the same work). Th
 hour of grace. Per-case deadlines are rows in ``zq_timers``, never APScheduler jobs: a job store
 is neither meant for a million jobs nor safe to share between schedulers, and our table is.
 
-Several daemons may run on one PostgreSQL database (see ``zhiqian.engine.sweep``). SIGTERM or
+Several daemons may run on one PostgreSQL database (see ``zhiqian.engine.jobs.sweep``). SIGTERM or
 SIGINT: the batch in hand is finished and committed, the scheduler shuts down, exit code 0. Logs
 are one JSON object per line on stderr. ``once=True`` does one sweep, the digest if its time has
 come, one delivery pass, and exits — for cron.
 
-Run it as ``zhiqian daemon`` or ``python -m zhiqian.engine.daemon URL [--once]``.
+Run it as ``zhiqian daemon`` or ``python -m zhiqian.engine.service.daemon URL [--once]``.
 """
 
 from __future__ import annotations
@@ -42,6 +42,7 @@ from typing import IO, TYPE_CHECKING, Any
 
 from zhiqian.clock import Clock, FrozenClock
 from zhiqian.engine.escalation import install
+from zhiqian.engine.jobs.sweep import SweepResult, sweep
 from zhiqian.engine.outbox import (
     DeliveryPolicy,
     default_worker,
@@ -53,7 +54,6 @@ from zhiqian.engine.outbox import (
     show_notice,
 )
 from zhiqian.engine.routing import Router
-from zhiqian.engine.sweep import SweepResult, sweep
 from zhiqian.notifiers import (
     AppriseNotifier,
     FileNotifier,
@@ -443,7 +443,7 @@ def run_daemon(
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m zhiqian.engine.daemon")
+    parser = argparse.ArgumentParser(prog="python -m zhiqian.engine.service.daemon")
     parser.add_argument("url", help="database URL (sqlite:///FILE or postgresql://…)")
     parser.add_argument("--pack", default="national", help="rule pack name or file")
     parser.add_argument("--once", action="store_true", help="one sweep and delivery, then exit")

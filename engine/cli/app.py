@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal, NoReturn
 import typer
 from typer.core import TyperGroup
 
-from zhiqian.engine.cli_output import (
+from zhiqian.engine.cli.output import (
     EXIT_OK,
     EXIT_REFUSED,
     EXIT_USAGE,
@@ -404,7 +404,7 @@ def case_add(
     """
     state = _state(ctx, fmt)
     text = _read_source(source)
-    from zhiqian.engine.intake import read_records
+    from zhiqian.engine.domain.intake import read_records
     from zhiqian.errors import DuplicateCase, FieldProblem, InvalidIntake
 
     with _open(state, at) as engine:
@@ -497,7 +497,7 @@ def case_add(
             f"the other {len(accepted)} were written"
         )
         if fmt == "json":
-            from zhiqian.engine.cli_output import to_jsonable
+            from zhiqian.engine.cli.output import to_jsonable
 
             print_json(
                 {
@@ -575,7 +575,7 @@ def case_act(
         )
         after = engine.get(before.id)
         if fmt == "json":
-            from zhiqian.engine.cli_shapes import case_detail
+            from zhiqian.engine.cli.shapes import case_detail
 
             print_json(case_detail(after, now=_now(engine), tz=_tz(engine)))
             return
@@ -624,7 +624,7 @@ def case_show(
 ) -> None:
     """One case: the record, its clocks (deadline, remaining, status, trace), escalations and timeline. Personal data is masked unless --show-pii."""
     state = _state(ctx, fmt)
-    from zhiqian.engine.cli_shapes import case_detail
+    from zhiqian.engine.cli.shapes import case_detail
 
     with _open(state, at) as engine:
         view = _find(engine, case)
@@ -681,7 +681,7 @@ def _print_case(detail: dict[str, Any], view: CaseView, now: datetime, tz: tzinf
         grid.add_row(Text(key), Text(value))
     console.print(grid)
 
-    from zhiqian.engine.cli_output import render_table
+    from zhiqian.engine.cli.output import render_table
 
     clocks = [
         {
@@ -786,7 +786,7 @@ def case_list(
     """Cases by state, region and level, oldest first (no personal data)."""
     state = _state(ctx, fmt)
     _check_region(region)
-    from zhiqian.engine.cli_shapes import case_summary
+    from zhiqian.engine.cli.shapes import case_summary
 
     with _open(state) as engine:
         tz = _tz(engine)
@@ -871,7 +871,7 @@ def overdue(
     state = _state(ctx, fmt)
     _check_region(region)
     span = _parse_within(within)
-    from zhiqian.engine.cli_shapes import overdue_shape
+    from zhiqian.engine.cli.shapes import overdue_shape
 
     with _open(state, at) as engine:
         now, tz = _now(engine), _tz(engine)
@@ -916,8 +916,8 @@ def sweep(ctx: typer.Context, at: AtOption = None, fmt: ShowFormatOption = "tabl
     Safe to repeat: a timer that has fired does not fire again.
     """
     state = _state(ctx, fmt)
-    run = _library("sweep", "zhiqian.engine.sweep", "sweep")
-    from zhiqian.engine.cli_shapes import sweep_shape
+    run = _library("sweep", "zhiqian.engine.jobs.sweep", "sweep")
+    from zhiqian.engine.cli.shapes import sweep_shape
 
     with _open(state, at) as engine:
         result = run(engine)
@@ -971,7 +971,7 @@ def notices_list(
         raise typer.BadParameter(
             f"{status!r} is not one of {', '.join(statuses)}", param_hint="--status"
         )
-    from zhiqian.engine.cli_shapes import notice_shape
+    from zhiqian.engine.cli.shapes import notice_shape
 
     with _open(state) as engine:
         case_id = _find(engine, case, history=False).id if case is not None else None
@@ -991,7 +991,7 @@ def notices_show(
     """One notice: where it goes, its attempts, and the rendered document."""
     state = _state(ctx, fmt)
     show_notice = _outbox("notices show", "show_notice")
-    from zhiqian.engine.cli_shapes import notice_detail
+    from zhiqian.engine.cli.shapes import notice_detail
 
     with _open(state) as engine:
         shape = notice_detail(show_notice(engine, notice_id), _tz(engine))
@@ -1015,7 +1015,7 @@ def notices_retry(
     """Put a dead-lettered (or pending) notice back in the queue, due now, attempts reset."""
     state = _state(ctx, fmt)
     retry_notice = _outbox("notices retry", "retry_notice")
-    from zhiqian.engine.cli_shapes import notice_shape
+    from zhiqian.engine.cli.shapes import notice_shape
 
     with _open(state, at) as engine:
         shape = notice_shape(retry_notice(engine, notice_id))
@@ -1048,7 +1048,7 @@ def notices_deliver(
     """
     state = _state(ctx, fmt)
     deliver = _outbox("notices deliver", "deliver")
-    channels = _library("notices deliver", "zhiqian.engine.daemon", "notifiers_from_env")
+    channels = _library("notices deliver", "zhiqian.engine.service.daemon", "notifiers_from_env")
     with _open(state, at) as engine:
         report = deliver(engine, channels(notice_dir=notice_dir))
     shape = {
@@ -1232,7 +1232,7 @@ def rules_explain(
 ) -> None:
     """Which clocks and escalations apply to a case, and why (each with its legal basis)."""
     state = _state(ctx, fmt)
-    from zhiqian.engine.cli_shapes import explanation_shape
+    from zhiqian.engine.cli.shapes import explanation_shape
 
     with _open(state, at) as engine:
         view = _find(engine, case, history=False)
@@ -1258,7 +1258,7 @@ def rules_recompute(
     Without --apply nothing is written: the listing shows which deadlines would move and by how much. Run it after a new State Council holiday notice or a pack's local-day change, then again with --apply.
     """
     state = _state(ctx, fmt)
-    from zhiqian.engine.cli_shapes import deadline_move_shape
+    from zhiqian.engine.cli.shapes import deadline_move_shape
 
     with _open(state, at) as engine:
         tz = _tz(engine)
@@ -1331,7 +1331,7 @@ def _unit(unit: str | None, region: str | None) -> str:
     if unit and unit.strip():
         return unit.strip()
     if region is not None:
-        from zhiqian.engine.divisions import name_path
+        from zhiqian.rules.divisions import name_path
 
         try:
             return name_path(region).replace(" ", "")
@@ -1486,7 +1486,7 @@ def daemon(
     Several daemons may share one PostgreSQL database: each due action happens once. SIGTERM finishes the batch in hand and exits 0.
     """
     state = _state(ctx)
-    run_daemon = _library("daemon", "zhiqian.engine.daemon", "run_daemon")
+    run_daemon = _library("daemon", "zhiqian.engine.service.daemon", "run_daemon")
     when = _parse_at(at) if at is not None else None
     clock = None
     if when is not None:
@@ -1523,7 +1523,7 @@ def demo(
 
     A fresh SQLite database in --out; a simulated clock walks from 2019-11-15 to the Spring Festival of 2020 with the sweep running. Prints what escalated and why, some notice documents, the overdue table and the files written (附件2, 台账, notices).
     """
-    run_demo = _library("demo", "zhiqian.engine.demo", "run_demo")
+    run_demo = _library("demo", "zhiqian.engine.cli.demo", "run_demo")
     console = make_console()
     with progress("demo", None, enabled=True) as advance:
         seen = 0
@@ -1577,7 +1577,7 @@ def demo(
         console.print(Text(f"── {path}", style="bold"))
         console.print(Text(path.read_text("utf-8").rstrip("\n")))
     tz = _demo_tz()
-    from zhiqian.engine.cli_shapes import overdue_shape
+    from zhiqian.engine.cli.shapes import overdue_shape
 
     rows = [overdue_shape(item, tz) for item in result.overdue]
     print_listing(

@@ -34,7 +34,7 @@ from typing import TYPE_CHECKING, Any, Final
 import sqlalchemy as sa
 
 from zhiqian.engine.clock_store import load_clocks
-from zhiqian.engine.clocks import ClockState
+from zhiqian.engine.domain.clocks import ClockState
 from zhiqian.engine.escalation import WARNING, Escalator, EvalResult, escalator_of
 from zhiqian.engine.outbox import default_worker
 from zhiqian.engine.routing import Router

@@ -26,7 +26,7 @@ from __future__ import annotations
 import random
 from datetime import date
 
-from zhiqian.engine import divisions
+from zhiqian.rules import divisions
 
 __all__ = [
     "USCC_ALPHABET",

@@ -89,7 +89,7 @@ def level_of(code: str) -> Level:
 
 @cache
 def _table() -> dict[str, Division]:
-    text = resources.files("zhiqian.engine").joinpath("data/divisions.csv").read_text("utf-8")
+    text = resources.files("zhiqian.rules").joinpath("data/divisions.csv").read_text("utf-8")
     lines = [line for line in text.splitlines() if line and not line.startswith("#")]
     table: dict[str, Division] = {}
     for row in csv.DictReader(lines):
@@ -108,7 +108,7 @@ def _table() -> dict[str, Division]:
 @cache
 def source() -> str:
     """The header comment of the shipped table: where the codes come from."""
-    text = resources.files("zhiqian.engine").joinpath("data/divisions.csv").read_text("utf-8")
+    text = resources.files("zhiqian.rules").joinpath("data/divisions.csv").read_text("utf-8")
     return "\n".join(
         line.removeprefix("#").strip() for line in text.splitlines() if line.startswith("#")
     )

@@ -1,0 +1,1 @@
+"""The long-running program (the daemon). Nothing in the library imports it."""
