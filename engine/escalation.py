@@ -35,9 +35,9 @@ from typing import TYPE_CHECKING, Any, Final
 import sqlalchemy as sa
 
 from zhiqian.engine.clock_store import load_clocks, save_clocks
+from zhiqian.engine.commands.notices import queue_notice
 from zhiqian.engine.domain.actions import ACTION_LABELS, referral_preconditions
 from zhiqian.engine.domain.clocks import ClockState, days_left, derived_status, recompute
-from zhiqian.engine.outbox import insert_ignore, queue_notice
 from zhiqian.engine.routing import (
     Recipient,
     Router,
@@ -47,6 +47,7 @@ from zhiqian.engine.routing import (
 from zhiqian.errors import ZhiqianError
 from zhiqian.rules.limits import LimitUnit
 from zhiqian.rules.schema import ActionSpec, ClockSpec, EscalationSpec
+from zhiqian.store.dialect import insert_ignore
 from zhiqian.store.tables import CaseRow, EscalationRow, EventRow, table_of
 
 if TYPE_CHECKING:

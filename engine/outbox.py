@@ -24,30 +24,28 @@ the end of the window. Daily digest (pack ``routing.digest``): a 超期预警 fo
 
 from __future__ import annotations
 
-import functools
 import logging
-import os
 import random
-import socket
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from typing import Any, Final
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
 
+from zhiqian.engine.commands.notices import queue_notice
 from zhiqian.engine.domain.clocks import days_left
+from zhiqian.engine.jobs.worker import default_worker
 from zhiqian.errors import NotifierError, Refused
 from zhiqian.notifiers import (
-    REQUIRED_CONTEXT,
     Notice,
     NoticeRenderer,
     Notifier,
-    make_idempotency_key,
 )
 from zhiqian.rules.calendar import LegalCalendar
 from zhiqian.rules.schema import QuietHours
+from zhiqian.store.dialect import insert_ignore
+from zhiqian.store.outbox import DEAD, DIGESTED, HELD, PENDING, SENDING, SENT, STATUSES
 from zhiqian.store.tables import NoticeRow, table_of
 
 __all__ = [
@@ -74,111 +72,8 @@ __all__ = [
 _log = logging.getLogger("zhiqian.outbox")
 _notices = table_of(NoticeRow)
 
-HELD, DIGESTED = "held", "digested"
-PENDING, SENDING, SENT, DEAD = "pending", "sending", "sent", "dead"
-STATUSES: Final = (HELD, DIGESTED, PENDING, SENDING, SENT, DEAD)
 # Channels inside the office: quiet hours are about waking people, not about writing files.
 QUIET_EXEMPT: Final = frozenset({"log", "file", "memory"})
-
-
-def default_worker() -> str:
-    return f"{socket.gethostname()}:{os.getpid()}"[:64]
-
-
-def insert_ignore(conn: sa.Connection, table: sa.Table, values: Mapping[str, Any]) -> int | None:
-    """``INSERT … ON CONFLICT DO NOTHING RETURNING id``: the new id, or None if the row existed.
-
-    On PostgreSQL a concurrent insert of the same key waits for the other transaction and then
-    does nothing; on SQLite writers are serialised by ``BEGIN IMMEDIATE``."""
-    found = conn.execute(_insert_ignore_statement(conn.dialect.name, table), dict(values))
-    row = found.scalar_one_or_none()
-    return None if row is None else int(row)
-
-
-@functools.cache
-def _insert_ignore_statement(dialect_name: str, table: sa.Table) -> sa.Insert:
-    """Built once per (dialect, table): values are passed at execution, so SQLAlchemy reuses
-    the compiled statement (building it per call was ~5% of a change, see docs/benchmarks.md)."""
-    dialect = postgresql if dialect_name == "postgresql" else sqlite
-    stmt: sa.Insert = dialect.insert(table).on_conflict_do_nothing().returning(table.c.id)
-    return stmt
-
-
-# -- writing ------------------------------------------------------------------------------------
-
-
-def queue_notice(
-    conn: sa.Connection,
-    *,
-    case_id: int | None,
-    case_ref: str,
-    rule_id: str,
-    cycle_key: str,
-    template: str,
-    recipient: str,
-    recipient_name: str,
-    channel: str,
-    address: str,
-    context: Mapping[str, Any],
-    now: datetime,
-    subject: str = "",
-    hold: bool = False,
-    note: str | None = None,
-    key_channel: str | None = None,
-) -> int | None:
-    """Write one notice into the outbox (inside the caller's transaction).
-
-    Returns its id, or None when the same notice exists already. ``hold`` keeps it for the
-    recipient's digest. The context is checked against the template's required variables now,
-    so a notice that could never render is a bug found at the escalation, not at 3 a.m.
-    """
-    missing = sorted(n for n in REQUIRED_CONTEXT[template] if context.get(n) is None)  # type: ignore[index]
-    if missing:
-        raise ValueError(f"notice {template} for {case_ref}: context lacks {', '.join(missing)}")
-    key = make_idempotency_key(
-        case_id=case_id if case_id is not None else "-",
-        rule_id=rule_id,
-        cycle=cycle_key,
-        recipient=recipient,
-        channel=key_channel or channel,
-    )
-    # Notice() validates the shape (template name, JSON-safe context) before anything is written.
-    Notice(
-        id=None,
-        case_id=case_id,
-        case_ref=case_ref,
-        template=template,  # type: ignore[arg-type]
-        channel=channel,
-        recipient=recipient,
-        address=address,
-        subject=subject,
-        context=context,
-        idempotency_key=key,
-        created_at=now,
-    )
-    return insert_ignore(
-        conn,
-        _notices,
-        {
-            "case_id": case_id,
-            "case_ref": case_ref,
-            "rule_id": rule_id[:64],
-            "cycle_key": cycle_key[:128],
-            "template": template,
-            "channel": channel,
-            "recipient": recipient[:128],
-            "recipient_name": recipient_name[:200],
-            "address": address[:500],
-            "subject": subject[:500],
-            "context": dict(context),
-            "idempotency_key": key,
-            "status": HELD if hold else PENDING,
-            "attempts": 0,
-            "next_attempt_at": None if hold else now,
-            "note": note,
-            "created_at": now,
-        },
-    )
 
 
 # -- reading ------------------------------------------------------------------------------------

@@ -36,7 +36,7 @@ import sqlalchemy as sa
 from zhiqian.engine.clock_store import load_clocks
 from zhiqian.engine.domain.clocks import ClockState
 from zhiqian.engine.escalation import WARNING, Escalator, EvalResult, escalator_of
-from zhiqian.engine.outbox import default_worker
+from zhiqian.engine.jobs.worker import default_worker
 from zhiqian.engine.routing import Router
 from zhiqian.store.tables import CaseRow, ClockRow, TimerRow, table_of
 

@@ -1,0 +1,1 @@
+"""Writes, each run inside the caller's transaction, returning what they wrote."""
