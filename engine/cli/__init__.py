@@ -1,5 +1,5 @@
 """``zhiqian``: the administrators' command line. Nothing in the library imports it."""
 
-from zhiqian.engine.cli.app import DEFAULT_DB, DEFAULT_RULES, NotAvailable, app, main
+from zhiqian.engine.cli.app import DEFAULT_DB, DEFAULT_RULES, app, main
 
-__all__ = ["DEFAULT_DB", "DEFAULT_RULES", "NotAvailable", "app", "main"]
+__all__ = ["DEFAULT_DB", "DEFAULT_RULES", "app", "main"]

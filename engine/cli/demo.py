@@ -6,27 +6,41 @@ A few hundred realistic complaints (fixed seed: industries, the districts and co
 clerks act on most cases (some promptly, some late, a few never), the sweep runs as the daemon
 would, and notices are delivered to files. At the end the demo writes what escalated and why,
 the rendered notices, the overdue table and the campaign report (附件2), and returns the paths.
+
+The program (:func:`run_demo`) drives the public ``Engine`` only, as an embedding system would;
+the command (:func:`demo`) prints what it returns.
 """
 
 from __future__ import annotations
 
 import random
-from collections.abc import Callable
+import sys
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Annotated, Any
 from zoneinfo import ZoneInfo
 
-import sqlalchemy as sa
+import typer
 
-from zhiqian.clock import FrozenClock
-from zhiqian.errors import Refused
-from zhiqian.rules.codes import make_id_number, make_uscc
-from zhiqian.store.tables import EventRow, table_of
+from zhiqian.engine.cli.deadlines import OVERDUE_COLUMNS
+from zhiqian.engine.cli.output import (
+    Column,
+    human_duration,
+    local_time,
+    make_console,
+    print_listing,
+    progress,
+)
 
-__all__ = ["COUNTIES", "DemoResult", "demo_complaints", "run_demo"]
+if TYPE_CHECKING:
+    from zhiqian import Engine
+    from zhiqian.engine.views import DueItem
+    from zhiqian.rules.loader import RulePack
+
+__all__ = ["COUNTIES", "DemoResult", "demo", "demo_complaints", "run_demo"]
 
 CST = ZoneInfo("Asia/Shanghai")
 START = date(2019, 11, 15)
@@ -77,12 +91,15 @@ class DemoResult:
     )  # ref, rule, event, at
     notices: list[Path] = field(default_factory=list)
     reports: list[Path] = field(default_factory=list)
-    overdue: list[Any] = field(default_factory=list)
+    overdue: list[DueItem] = field(default_factory=list)
     sweeps: int = 0
+    pack: RulePack | None = None  # the pack the campaign ran under
 
 
 def demo_complaints(seed: int = 2019, count: int = 300) -> list[dict[str, Any]]:
     """``count`` complaint records received between 2019-11-15 and 2020-01-15, reproducibly."""
+    from zhiqian.rules.codes import make_id_number, make_uscc  # loads the division table
+
     rng = random.Random(seed)
     days = [START + timedelta(days=i) for i in range((date(2020, 1, 15) - START).days + 1)]
     records = []
@@ -213,9 +230,7 @@ def run_demo(
     progress: Callable[[str, int, int], None] | None = None,
 ) -> DemoResult:
     """Replay the campaign into ``folder`` (created; an old demo database there is replaced)."""
-    from zhiqian.engine.engine import Engine
-    from zhiqian.engine.jobs.sweep import sweep
-    from zhiqian.engine.outbox import deliver
+    from zhiqian import Engine, FrozenClock, Refused
     from zhiqian.engine.reports import (
         campaign_report,
         ledger,
@@ -240,7 +255,10 @@ def run_demo(
     channels = {name: files for name in ("log", "file", "email", "webhook", "apprise")}
     rng = random.Random(seed)
     records = demo_complaints(seed, count)
-    result = DemoResult(folder=folder, database=database, cases=len(records), events=0)
+    result = DemoResult(
+        folder=folder, database=database, cases=len(records), events=0, pack=engine.pack
+    )
+    received: list[int] = []
     pending: list[_Pending] = []
     next_record = 0
     day = START
@@ -257,6 +275,7 @@ def run_demo(
                     record = records[next_record]
                     next_record += 1
                     case = engine.receive(record, actor="受理窗口")
+                    received.append(case.id)
                     first = datetime.fromisoformat(record["received_at"])
                     pending.append(_Pending(case.id, case.ref, _plan(rng, record), first))
                 for item in list(pending):
@@ -269,14 +288,16 @@ def run_demo(
                             item.steps.clear()  # the rules (or an escalation) overtook the plan
                     if not item.steps:
                         pending.remove(item)
-                sweep(engine, now=now.astimezone(UTC))
+                # The clock stands at ``now``. Deliveries fall between 09:00 and 21:00, outside
+                # the packs' quiet hours, so every due notice goes out in the same pass.
+                engine.sweep()
                 result.sweeps += 1
-                deliver(engine, channels, now=now.astimezone(UTC), quiet=False)
+                engine.deliver_notices(channels)
             if progress:
                 progress("campaign", (day - START).days + 1, total_days + 1)
             day += timedelta(days=1)
         end = datetime.combine(SPRING_FESTIVAL_EVE, time(21, 0), tzinfo=CST)
-        _collect(engine, result, end)
+        _collect(engine, result, received, end)
         result.notices = sorted(notices_dir.iterdir())
         cases = list(engine.report_cases())
         report = campaign_report(
@@ -309,17 +330,104 @@ def run_demo(
     return result
 
 
-def _collect(engine: Any, result: DemoResult, end: datetime) -> None:
-    events = table_of(EventRow)
-    with engine.bind.connect() as conn:
-        result.events = int(
-            conn.execute(sa.select(sa.func.count()).select_from(events)).scalar_one()
-        )
-        rows = conn.execute(
-            sa.text(
-                "SELECT c.ref, e.rule_id, e.event, e.at FROM zq_events e "
-                "JOIN zq_cases c ON c.id = e.case_id WHERE e.rule_id IS NOT NULL ORDER BY e.at, e.id"
-            )
-        ).all()
-    result.escalations = [(r.ref, r.rule_id, r.event, str(r.at)) for r in rows]
+def _collect(engine: Engine, result: DemoResult, case_ids: Sequence[int], end: datetime) -> None:
+    """How many events were written and which escalation rules fired, read back through the
+    cases' histories (an escalation is an event with its rule's id), in the order they happened;
+    then what is overdue at the end."""
+    events = 0
+    fired: list[tuple[datetime, int, int, tuple[str, str, str, str]]] = []
+    for case_id in case_ids:
+        view = engine.get(case_id)
+        events += len(view.events)
+        fired += [
+            (e.at, case_id, e.seq, (view.ref, e.rule_id, e.event, str(e.at)))
+            for e in view.events
+            if e.rule_id is not None
+        ]
+    result.events = events
+    result.escalations = [what for *_order, what in sorted(fired, key=lambda f: f[:3])]
     result.overdue = engine.overdue(at=end, limit=20)
+
+
+# --------------------------------------------------------------------------------- the command
+def demo(
+    out: Annotated[
+        Path, typer.Option("--out", "-o", help="Folder for the demo database and its files.")
+    ] = Path("zhiqian-demo"),
+    notices_shown: Annotated[
+        int, typer.Option("--notices", min=0, help="How many notice documents to print.")
+    ] = 3,
+) -> None:
+    """The winter campaign of 2019 replayed: 阳泉市, the yangquan-2019 pack, a few hundred cases.
+
+    A fresh SQLite database in --out; a simulated clock walks from 2019-11-15 to the Spring Festival of 2020 with the sweep running. Prints what escalated and why, some notice documents, the overdue table and the files written (附件2, 台账, notices).
+    """
+    console = make_console()
+    with progress("demo", None, enabled=True) as advance:
+        seen = 0
+
+        def step(_phase: str, done: int, _total: int) -> None:
+            nonlocal seen
+            advance(done - seen)
+            seen = done
+
+        result = run_demo(out, progress=step)
+    from collections import Counter
+
+    from rich.text import Text
+
+    console.print(
+        Text(
+            f"{result.cases} cases, {result.events} events, {result.sweeps} sweeps; "
+            f"database {result.database}"
+        )
+    )
+    by_rule = Counter(rule for _ref, rule, _event, _at in result.escalations)
+    known = {e.id: e for e in result.pack.escalations} if result.pack is not None else {}
+    print_listing(
+        "table",
+        (
+            Column("rule", "规则 rule"),
+            Column("label", "升级 what"),
+            Column("count", "次数", "right"),
+            Column("basis", "依据 why"),
+        ),
+        [
+            {
+                "rule": rule,
+                "label": known[rule].label if rule in known else "",
+                "count": n,
+                "basis": known[rule].basis if rule in known else "",
+            }
+            for rule, n in by_rule.most_common()
+        ],
+        title="升级 What escalated, and why",
+    )
+    shown: set[str] = set()
+    for path in result.notices:
+        template = path.stem.rsplit("-", 2)[-2] if path.stem.count("-") >= 2 else path.stem
+        if path.suffix != ".txt" or template in shown or len(shown) >= notices_shown:
+            continue
+        shown.add(template)
+        console.print(Text(f"── {path}", style="bold"))
+        console.print(Text(path.read_text("utf-8").rstrip("\n")))
+    tz = CST
+    from zhiqian.engine.cli.shapes import overdue_shape
+
+    rows = [overdue_shape(item, tz) for item in result.overdue]
+    print_listing(
+        "table",
+        OVERDUE_COLUMNS,
+        [
+            {
+                **r,
+                "clock_label": f"{r['clock_label']} ({r['clock']})",
+                "deadline": local_time(r["deadline"], tz),
+                "overdue_by": human_duration(-r["overdue_by"]),
+            }
+            for r in rows
+        ],
+        title="超期 Overdue at the end",
+    )
+    for path in [*result.reports, result.folder / "notices"]:
+        sys.stdout.write(f"{path}\n")

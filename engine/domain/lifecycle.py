@@ -126,6 +126,11 @@ class Lifecycle:
         """Events allowed by the definition from ``state`` (guards not evaluated)."""
         return tuple(self._allowed.get(state, {}))
 
+    def destinations(self, state: str, event: str) -> tuple[str, ...]:
+        """Where ``event`` may take a case in ``state`` by the definition (guards not
+        evaluated): one state, or for a ``$previous`` event each state that enters ``state``."""
+        return self._allowed.get(state, {}).get(event, ())
+
     # -- the decision ---------------------------------------------------------------------------
 
     def decide(

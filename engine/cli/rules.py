@@ -1,0 +1,250 @@
+"""``zhiqian rules``: rule packs — check, show, graph, explain a case, recompute deadlines."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from zhiqian.engine.cli.common import (
+    AtOption,
+    FormatOption,
+    ShowFormatOption,
+    command_state,
+    find_case,
+    open_engine,
+    pack_tz,
+)
+from zhiqian.engine.cli.output import (
+    EXIT_REFUSED,
+    Column,
+    human_duration,
+    local_time,
+    print_error,
+    print_json,
+    print_listing,
+)
+
+__all__ = ["group"]
+
+group = typer.Typer(help="Rule packs 规则包: check, show, explain, graph.", no_args_is_help=True)
+
+
+@group.command("check")
+def rules_check(
+    ctx: typer.Context,
+    paths: Annotated[list[Path], typer.Argument(metavar="PATH...", help="Rule pack files.")],
+    fmt: ShowFormatOption = "table",
+) -> None:
+    """Validate rule packs; every problem as file:line: message. Exit 1 if any pack is invalid."""
+    command_state(ctx, fmt)
+    from zhiqian import RuleError
+    from zhiqian.rules.loader import check_pack, load_pack
+
+    results: list[dict[str, Any]] = []
+    all_problems = []
+    for path in paths:
+        problems = check_pack(path)
+        warnings: list[str] = []
+        if not problems:
+            warnings = [str(w) for w in load_pack(path).warnings]
+        all_problems.extend(problems)
+        results.append(
+            {
+                "path": str(path),
+                "ok": not problems,
+                "problems": [
+                    {"file": p.file, "line": p.line, "message": p.message} for p in problems
+                ],
+                "warnings": warnings,
+            }
+        )
+    if fmt == "json":
+        print_json(results)
+    else:
+        for result in results:
+            verdict = "ok" if result["ok"] else f"{len(result['problems'])} problem(s)"
+            sys.stdout.write(f"{result['path']}: {verdict}\n")
+            for problem in result["problems"]:
+                where = problem["file"] + (f":{problem['line']}" if problem["line"] else "")
+                sys.stdout.write(f"  {where}: {problem['message']}\n")
+            for warning in result["warnings"]:
+                sys.stdout.write(f"  warning: {warning}\n")
+    if all_problems:
+        bad = sum(1 for r in results if not r["ok"])
+        message = f"{len(all_problems)} problem(s) in {bad} of {len(results)} pack(s)"
+        if fmt == "json":
+            print_error(RuleError(all_problems), json_mode=True, message=message)
+        else:
+            sys.stderr.write(f"zhiqian: RuleError: {message}\n")
+        raise typer.Exit(EXIT_REFUSED)
+
+
+@group.command("show")
+def rules_show(ctx: typer.Context, fmt: FormatOption = "table") -> None:
+    """The --rules pack after inheritance: clocks and escalations with their legal basis."""
+    state = command_state(ctx, fmt)
+    from zhiqian.rules.loader import load_pack
+
+    pack = load_pack(state.rules)
+    clocks = [
+        {
+            "kind": "clock",
+            "id": c.id,
+            "label": c.label,
+            "rule": str(c.limit),
+            "basis": c.basis,
+            "status": str(c.status),
+        }
+        for c in pack.clocks
+    ]
+    escalations = [
+        {
+            "kind": "escalation",
+            "id": e.id,
+            "label": e.label,
+            "rule": e.when,
+            "basis": e.basis,
+            "status": str(e.status),
+        }
+        for e in pack.escalations
+    ]
+    if fmt == "json":
+        print_json(
+            {
+                "pack": pack.name,
+                "version": pack.version,
+                "label": pack.label,
+                "chain": [{"pack": n, "version": v} for n, v in pack.chain],
+                "timezone": str(pack.timezone),
+                "fingerprint": pack.fingerprint,
+                "files": list(pack.files),
+                "states": [
+                    {"id": s.id, "label": s.label, "final": s.final} for s in pack.lifecycle.states
+                ],
+                "events": [
+                    {"id": e.id, "label": e.label, "from": list(e.source), "to": e.to}
+                    for e in pack.lifecycle.events
+                ],
+                "clocks": [
+                    {k: v for k, v in c.items() if k != "kind"} | {"limit": c["rule"]}
+                    for c in clocks
+                ],
+                "escalations": [
+                    {k: v for k, v in e.items() if k != "kind"} | {"when": e["rule"]}
+                    for e in escalations
+                ],
+                "params": {
+                    name: {"value": p.value, "label": p.label, "basis": p.basis}
+                    for name, p in pack.params.items()
+                },
+                "warnings": [str(w) for w in pack.warnings],
+            }
+        )
+        return
+    columns = (
+        Column("kind", "类别"),
+        Column("id", "ID"),
+        Column("label", "名称"),
+        Column("rule", "时限/条件"),
+        Column("basis", "依据"),
+        Column("status", "效力"),
+    )
+    chain = " → ".join(f"{n} {v}" for n, v in pack.chain)
+    print_listing(
+        fmt,
+        columns,
+        clocks + escalations,
+        title=f"{pack.name} {pack.version} {pack.label}",
+        caption=f"继承 {chain}；时区 {pack.timezone}",
+    )
+
+
+@group.command("graph")
+def rules_graph(ctx: typer.Context) -> None:
+    """The --rules pack's lifecycle as a Mermaid state diagram (paste into any Markdown viewer)."""
+    state = command_state(ctx)
+    from zhiqian.engine.domain.lifecycle import Lifecycle
+    from zhiqian.rules.loader import load_pack
+
+    pack = load_pack(state.rules)
+    # The lifecycle the engine decides with says where each event leads ($previous included);
+    # the diagram only draws it, in the pack's order (returns sorted, for a stable diagram).
+    machine = Lifecycle(pack.lifecycle, guard_check=pack.guard_check)
+    life = pack.lifecycle
+    lines = ["stateDiagram-v2"]
+    lines += [f"    {s.id}: {s.label} {s.id}" for s in life.states]
+    lines.append(f"    [*] --> {life.initial}")
+    for ev in life.events:
+        for source in ev.source:
+            for target in sorted(machine.destinations(source, ev.id)):
+                lines.append(f"    {source} --> {target}: {ev.id} {ev.label}")
+    lines += [f"    {s.id} --> [*]" for s in life.states if s.final]
+    sys.stdout.write("\n".join(lines) + "\n")
+
+
+@group.command("explain")
+def rules_explain(
+    ctx: typer.Context,
+    case: Annotated[str, typer.Argument(metavar="ID", help="Case id, or its external ref.")],
+    at: AtOption = None,
+    fmt: ShowFormatOption = "table",
+) -> None:
+    """Which clocks and escalations apply to a case, and why (each with its legal basis)."""
+    state = command_state(ctx, fmt)
+    from zhiqian.engine.cli.shapes import explanation_shape
+
+    with open_engine(state, at) as engine:
+        view = find_case(engine, case, history=False)
+        explanation = engine.explain(view.id)
+        shape = explanation_shape(explanation, pack_tz(engine))
+    if fmt == "json":
+        print_json(shape)
+    else:
+        sys.stdout.write("\n".join(explanation.lines()) + "\n")
+
+
+@group.command("recompute")
+def rules_recompute(
+    ctx: typer.Context,
+    apply: Annotated[
+        bool, typer.Option("--apply", help="Write the new deadlines (default: only show them).")
+    ] = False,
+    at: AtOption = None,
+    fmt: FormatOption = "table",
+) -> None:
+    """Recompute open deadlines with today's calendar data and the cases' packs.
+
+    Without --apply nothing is written: the listing shows which deadlines would move and by how much. Run it after a new State Council holiday notice or a pack's local-day change, then again with --apply.
+    """
+    state = command_state(ctx, fmt)
+    from zhiqian.engine.cli.shapes import deadline_move_shape
+
+    with open_engine(state, at) as engine:
+        tz = pack_tz(engine)
+        rows = [deadline_move_shape(m, tz) for m in engine.recompute(apply=apply)]
+    table_rows = [
+        {
+            **r,
+            "old": local_time(r["old"], tz),
+            "new": local_time(r["new"], tz),
+            "delta": human_duration(r["delta"]).replace("超期 ", "-"),
+        }
+        for r in rows
+    ]
+    print_listing(
+        fmt,
+        (
+            Column("case", "案件", "right"),
+            Column("ref", "外部编号"),
+            Column("clock", "时限"),
+            Column("old", "原截止"),
+            Column("new", "新截止"),
+            Column("delta", "变化", "right"),
+        ),
+        table_rows if fmt == "table" else rows,
+        json_rows=rows,
+        caption=("已写入" if apply else "未写入（加 --apply 写入）") + f"：{len(rows)} 项",
+    )
