@@ -21,6 +21,7 @@ from typing import Annotated, Any
 import typer
 from typer.core import TyperGroup
 
+from zhiqian import StoreError, ZhiqianError
 from zhiqian.engine.cli import audit, cases, daemon, db, deadlines, demo, notices, reports, rules
 from zhiqian.engine.cli.common import DEFAULT_DB, DEFAULT_RULES
 from zhiqian.engine.cli.output import (
@@ -74,8 +75,6 @@ class _ZhiqianGroup(TyperGroup):
         state: OutputState,
         extra: dict[str, Any],
     ) -> int:
-        from zhiqian.errors import ZhiqianError
-
         try:
             result = super().main(
                 argv,
@@ -132,8 +131,6 @@ def _database_error(exc: Exception) -> Exception | None:
     sa_exc = sys.modules.get("sqlalchemy.exc")
     if sa_exc is None or not isinstance(exc, sa_exc.OperationalError | sa_exc.InterfaceError):
         return None
-    from zhiqian.errors import StoreError
-
     detail = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
     return StoreError(f"the database cannot be used: {detail}")
 

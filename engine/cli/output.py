@@ -5,8 +5,7 @@ Conventions (documented in docs/cli.md; scripts rely on them):
 - stdout carries the command's product — a table, JSON, or CSV; nothing else is written there;
 - stderr carries everything for a human (summaries, warnings, errors, progress bars);
 - exit 0 success, 1 refused (a ``ZhiqianError``: invalid input, illegal transition, failed check,
-  tampered audit log, unusable database), 2 bad usage (unknown option, bad value, a command this
-  build does not provide yet);
+  tampered audit log, unusable database), 2 bad usage (unknown option, bad value, missing file);
 - in JSON mode an error is one JSON object on stderr: ``{"error": {"type", "message", "problems"}}``.
 
 Only the standard library is imported at module level: rich is imported when a table or a progress
@@ -244,7 +243,7 @@ def local_time(value: datetime | None, tz: tzinfo) -> str:
 
 
 def _problem(problem: Any, record: int | None = None) -> dict[str, Any]:
-    from zhiqian.errors import FieldProblem, RuleProblem
+    from zhiqian import FieldProblem, RuleProblem
 
     if isinstance(problem, FieldProblem):
         out: dict[str, Any] = {}

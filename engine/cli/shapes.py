@@ -27,14 +27,10 @@ from datetime import datetime, tzinfo
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from zhiqian.engine.views import (
-        CaseEvent,
-        CaseView,
-        ClockView,
-        DeadlineMove,
-        DueItem,
-        Explanation,
-    )
+    from zhiqian import CaseEvent, CaseView, ClockView
+
+    # not exported from zhiqian yet
+    from zhiqian.engine.views import DeadlineMove, DueItem, Explanation
 
 __all__ = [
     "case_detail",

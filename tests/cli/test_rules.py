@@ -102,3 +102,28 @@ def test_rules_graph_is_mermaid_with_every_state(cli: Any) -> None:
     assert "    accepted --> verifying: verify 核实" in lines
     assert "    suspended --> handling: resume 恢复" in lines  # $previous drawn back to its sources
     json.dumps(lines)
+
+
+def test_rules_graph_draws_previous_back_to_every_state_it_can_return_to(cli: Any) -> None:
+    lines = cli("rules", "graph").stdout.splitlines()
+    resumes = [line.strip() for line in lines if ": resume " in line]
+    # suspend leaves from five states, so resume ($previous) may lead back to each, sorted
+    assert resumes == [
+        f"suspended --> {state}: resume 恢复"
+        for state in ("accepted", "advancing", "handling", "reviewing", "verifying")
+    ]
+
+
+def test_rules_graph_of_a_pack_with_a_guard(cli: Any, tmp_path: Path) -> None:
+    text = (PACKS_DIR / "national.yaml").read_text("utf-8")
+    close = "    - {id: close, label: 结案, from: reviewing, to: closed}"
+    assert close in text
+    guarded = text.replace(
+        close,
+        "    - {id: close, label: 结案, from: reviewing, to: closed, guard: workers > 0}",
+    )
+    path = tmp_path / "guarded.yaml"
+    path.write_text(guarded, "utf-8")
+    done = cli("--rules", str(path), "rules", "graph")
+    assert done.code == 0, done.stderr
+    assert "    reviewing --> closed: close 结案" in done.stdout.splitlines()
