@@ -350,6 +350,8 @@ def _collect(engine: Engine, result: DemoResult, case_ids: Sequence[int], end: d
 
 
 # --------------------------------------------------------------------------------- the command
+
+
 def demo(
     out: Annotated[
         Path, typer.Option("--out", "-o", help="Folder for the demo database and its files.")
