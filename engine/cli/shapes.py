@@ -150,7 +150,7 @@ def case_detail(
     case: CaseView, *, now: datetime, tz: tzinfo, show_pii: bool = False
 ) -> dict[str, Any]:
     """``case show``: the record, its clocks, escalations and timeline; personal data masked."""
-    from zhiqian.engine.domain.intake import mask_id_number, mask_name, mask_phone
+    from zhiqian.masking import mask_id_number, mask_name, mask_phone
 
     complainant: dict[str, Any] = {
         "name": case.complainant_name,
