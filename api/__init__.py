@@ -16,6 +16,7 @@ from zhiqian.errors import ConflictError as ConflictError
 from zhiqian.errors import DuplicateCase as DuplicateCase
 from zhiqian.errors import ExtensionRefused as ExtensionRefused
 from zhiqian.errors import FieldProblem as FieldProblem
+from zhiqian.errors import InvalidArgument as InvalidArgument
 from zhiqian.errors import InvalidIntake as InvalidIntake
 from zhiqian.errors import NotifierError as NotifierError
 from zhiqian.errors import Refused as Refused
@@ -23,6 +24,7 @@ from zhiqian.errors import RuleError as RuleError
 from zhiqian.errors import RuleProblem as RuleProblem
 from zhiqian.errors import StoreError as StoreError
 from zhiqian.errors import TransitionRefused as TransitionRefused
+from zhiqian.errors import UnknownName as UnknownName
 from zhiqian.errors import ZhiqianError as ZhiqianError
 
 if TYPE_CHECKING:
@@ -69,6 +71,7 @@ __all__ = [
     "ExtensionRefused",
     "FieldProblem",
     "FrozenClock",
+    "InvalidArgument",
     "InvalidIntake",
     "NotifierError",
     "Page",
@@ -78,6 +81,7 @@ __all__ = [
     "StoreError",
     "SystemClock",
     "TransitionRefused",
+    "UnknownName",
     "ZhiqianError",
     "__version__",
 ]

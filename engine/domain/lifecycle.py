@@ -23,7 +23,12 @@ from zhiqian.rules.schema import PREVIOUS_STATE, LifecycleSpec
 __all__ = ["Decision", "Lifecycle"]
 
 GuardCheck = Callable[[str, Any], bool]
-"""``(event_id, context) -> allowed``: evaluates an event's guard for a case."""
+"""``(event_id, context) -> allowed``: evaluates the guard of lifecycle event ``event_id``.
+
+Guards are referenced by event id, never by their text: ``RulePack.guard_check`` is the one the
+engine passes, and it evaluates only the guards the pack compiled when it loaded
+(``RulePack.guards``, the allow-list); an id without a compiled guard is ``UnknownName``.
+"""
 
 
 @dataclass(frozen=True, slots=True)
