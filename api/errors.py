@@ -145,22 +145,31 @@ class CaseNotFound(ZhiqianError, LookupError):
 
 class UnknownName(ZhiqianError, KeyError):
     """``name`` is not a ``kind`` that ``where`` knows (a clock of a pack, a template, a division
-    code…). ``known`` lists what is known when the list is short enough to be useful.
+    code…). ``known`` lists what is known when the list is short enough to be useful; ``why``
+    says more when the table can (a withdrawn code, a malformed one).
 
     Also a ``KeyError`` (so also a ``LookupError``): code that caught the bare ``KeyError`` these
     lookups used to raise keeps working.
     """
 
     def __init__(
-        self, *, kind: str, name: object, where: str | None = None, known: Iterable[str] = ()
+        self,
+        *,
+        kind: str,
+        name: object,
+        where: str | None = None,
+        known: Iterable[str] = (),
+        why: str | None = None,
     ) -> None:
         self.kind = kind
         self.name = name
         self.where = where
         self.known: tuple[str, ...] = tuple(known)
+        self.why = why
         head = f"{where} has no {kind}" if where else f"unknown {kind}"
+        because = f" ({why})" if why else ""
         tail = f"; known: {', '.join(self.known)}" if self.known else ""
-        self.message = f"{head} {name!r}{tail}"
+        self.message = f"{head} {name!r}{because}{tail}"
         super().__init__(self.message)
 
     def __str__(self) -> str:
