@@ -52,7 +52,7 @@ def test_found_lookups_return_the_element() -> None:
 
 
 def test_sources_and_guard_check_miss_as_unknown_name() -> None:
-    with pytest.raises(UnknownName, match="has no clocks 'nope'; known: .*investigation"):
+    with pytest.raises(UnknownName, match=r"has no clocks 'nope'; known: .*investigation"):
         PACK.source_of("nope", "clocks")
     with pytest.raises(UnknownName, match="has no event guard 'close'"):
         PACK.guard_check("close", {})
