@@ -16,6 +16,7 @@ from zhiqian.errors import ConflictError as ConflictError
 from zhiqian.errors import DuplicateCase as DuplicateCase
 from zhiqian.errors import ExtensionRefused as ExtensionRefused
 from zhiqian.errors import FieldProblem as FieldProblem
+from zhiqian.errors import InvalidArgument as InvalidArgument
 from zhiqian.errors import InvalidIntake as InvalidIntake
 from zhiqian.errors import NotifierError as NotifierError
 from zhiqian.errors import Refused as Refused
@@ -23,25 +24,64 @@ from zhiqian.errors import RuleError as RuleError
 from zhiqian.errors import RuleProblem as RuleProblem
 from zhiqian.errors import StoreError as StoreError
 from zhiqian.errors import TransitionRefused as TransitionRefused
+from zhiqian.errors import UnknownName as UnknownName
 from zhiqian.errors import ZhiqianError as ZhiqianError
 
 if TYPE_CHECKING:
+    from zhiqian.engine.domain.intake import Complaint as Complaint
     from zhiqian.engine.engine import Engine as Engine
+    from zhiqian.engine.jobs.sweep import SweepResult as SweepResult
+    from zhiqian.engine.outbox import DeliveryReport as DeliveryReport
+    from zhiqian.engine.outbox import NoticeView as NoticeView
+    from zhiqian.engine.reports import ReportCase as ReportCase
     from zhiqian.engine.views import CaseEvent as CaseEvent
     from zhiqian.engine.views import CaseView as CaseView
+    from zhiqian.engine.views import ClockExplanation as ClockExplanation
     from zhiqian.engine.views import ClockView as ClockView
+    from zhiqian.engine.views import DeadlineMove as DeadlineMove
+    from zhiqian.engine.views import DueItem as DueItem
+    from zhiqian.engine.views import EscalationExplanation as EscalationExplanation
+    from zhiqian.engine.views import EscalationRecord as EscalationRecord
+    from zhiqian.engine.views import Explanation as Explanation
     from zhiqian.engine.views import Page as Page
+    from zhiqian.notifiers import DeliveryResult as DeliveryResult
+    from zhiqian.notifiers import Notice as Notice
+    from zhiqian.notifiers import Notifier as Notifier
+    from zhiqian.notifiers import RenderedNotice as RenderedNotice
+    from zhiqian.rules.calendar import LegalCalendar as LegalCalendar
+    from zhiqian.rules.limits import Limit as Limit
+    from zhiqian.rules.loader import RulePack as RulePack
 
 __version__ = "0.1.0"
 
 # The engine pulls in SQLAlchemy, transitions and the rule compiler: import it on first use so
-# that `import zhiqian` (and the CLI's --help) stays cheap.
+# that `import zhiqian` (and the CLI's --help) stays cheap. Every type a public method of the
+# Engine takes or returns is here (tests/test_api_exports.py walks the signatures); the modules
+# are where the types live now — the names are the contract, not the paths.
 _LAZY = {
     "Engine": "zhiqian.engine.engine",
     "CaseEvent": "zhiqian.engine.views",
     "CaseView": "zhiqian.engine.views",
+    "ClockExplanation": "zhiqian.engine.views",
     "ClockView": "zhiqian.engine.views",
+    "DeadlineMove": "zhiqian.engine.views",
+    "DueItem": "zhiqian.engine.views",
+    "EscalationExplanation": "zhiqian.engine.views",
+    "EscalationRecord": "zhiqian.engine.views",
+    "Explanation": "zhiqian.engine.views",
     "Page": "zhiqian.engine.views",
+    "Complaint": "zhiqian.engine.domain.intake",
+    "SweepResult": "zhiqian.engine.jobs.sweep",
+    "DeliveryReport": "zhiqian.engine.outbox",
+    "NoticeView": "zhiqian.engine.outbox",
+    "ReportCase": "zhiqian.engine.reports",
+    "DeliveryResult": "zhiqian.notifiers",
+    "Notice": "zhiqian.notifiers",
+    "Notifier": "zhiqian.notifiers",
+    "RenderedNotice": "zhiqian.notifiers",
+    "LegalCalendar": "zhiqian.rules.calendar",
+    "Limit": "zhiqian.rules.limits",
+    "RulePack": "zhiqian.rules.loader",
 }
 
 
@@ -62,22 +102,42 @@ __all__ = [
     "CaseNotFound",
     "CaseView",
     "Clock",
+    "ClockExplanation",
     "ClockView",
+    "Complaint",
     "ConflictError",
+    "DeadlineMove",
+    "DeliveryReport",
+    "DeliveryResult",
+    "DueItem",
     "DuplicateCase",
     "Engine",
+    "EscalationExplanation",
+    "EscalationRecord",
+    "Explanation",
     "ExtensionRefused",
     "FieldProblem",
     "FrozenClock",
+    "InvalidArgument",
     "InvalidIntake",
+    "LegalCalendar",
+    "Limit",
+    "Notice",
+    "NoticeView",
+    "Notifier",
     "NotifierError",
     "Page",
     "Refused",
+    "RenderedNotice",
+    "ReportCase",
     "RuleError",
+    "RulePack",
     "RuleProblem",
     "StoreError",
+    "SweepResult",
     "SystemClock",
     "TransitionRefused",
+    "UnknownName",
     "ZhiqianError",
     "__version__",
 ]

@@ -9,6 +9,8 @@
     │   ├── TransitionRefused  event not allowed in the case's state
     │   └── ExtensionRefused   extension beyond the rule's bound, or not allowed at all
     ├── CaseNotFound           (also a LookupError)
+    ├── UnknownName            a name looked up is not there (also a KeyError): clock, event, role…
+    ├── InvalidArgument        an argument outside what a call accepts (also a ValueError)
     ├── DuplicateCase          a case with this external ref exists already
     ├── ConflictError          optimistic lock lost: someone else changed the case first
     ├── StoreError             the database is unusable (schema missing, wrong revision)
@@ -21,7 +23,7 @@ messages; the messages themselves name what is wrong and are safe to show to a c
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 __all__ = [
@@ -31,6 +33,7 @@ __all__ = [
     "DuplicateCase",
     "ExtensionRefused",
     "FieldProblem",
+    "InvalidArgument",
     "InvalidIntake",
     "NotifierError",
     "Refused",
@@ -38,6 +41,7 @@ __all__ = [
     "RuleProblem",
     "StoreError",
     "TransitionRefused",
+    "UnknownName",
     "ZhiqianError",
 ]
 
@@ -137,6 +141,51 @@ class CaseNotFound(ZhiqianError, LookupError):
     def __init__(self, case: object) -> None:
         self.case = case
         super().__init__(f"no case {case!r}")
+
+
+class UnknownName(ZhiqianError, KeyError):
+    """``name`` is not a ``kind`` that ``where`` knows (a clock of a pack, a template, a division
+    code…). ``known`` lists what is known when the list is short enough to be useful; ``why``
+    says more when the table can (a withdrawn code, a malformed one).
+
+    Also a ``KeyError`` (so also a ``LookupError``): code that caught the bare ``KeyError`` these
+    lookups used to raise keeps working.
+    """
+
+    def __init__(
+        self,
+        *,
+        kind: str,
+        name: object,
+        where: str | None = None,
+        known: Iterable[str] = (),
+        why: str | None = None,
+    ) -> None:
+        self.kind = kind
+        self.name = name
+        self.where = where
+        self.known: tuple[str, ...] = tuple(known)
+        self.why = why
+        head = f"{where} has no {kind}" if where else f"unknown {kind}"
+        because = f" ({why})" if why else ""
+        tail = f"; known: {', '.join(self.known)}" if self.known else ""
+        self.message = f"{head} {name!r}{because}{tail}"
+        super().__init__(self.message)
+
+    def __str__(self) -> str:
+        # KeyError's own __str__ shows repr(message): quotes around a sentence for a clerk.
+        return self.message
+
+
+class InvalidArgument(ZhiqianError, ValueError):
+    """Argument ``name`` has a value (``value``) the call does not accept; ``why`` says what it
+    accepts. Nothing was read or written. Also a ``ValueError``."""
+
+    def __init__(self, *, name: str, value: object, why: str) -> None:
+        self.name = name
+        self.value = value
+        self.why = why
+        super().__init__(f"{name}: {why}, got {value!r}")
 
 
 class DuplicateCase(ZhiqianError):

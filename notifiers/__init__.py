@@ -50,15 +50,26 @@ from zhiqian.notifiers._templates import mask_id_number as mask_id_number
 from zhiqian.notifiers._templates import mask_name as mask_name
 from zhiqian.notifiers._templates import mask_phone as mask_phone
 from zhiqian.notifiers._templates import render_notice as render_notice
+from zhiqian.notifiers._types import DAILY_DIGEST as DAILY_DIGEST
+from zhiqian.notifiers._types import ESCALATION_NOTICE as ESCALATION_NOTICE
+from zhiqian.notifiers._types import OVERDUE_WARNING as OVERDUE_WARNING
+from zhiqian.notifiers._types import POLICE_REFERRAL as POLICE_REFERRAL
+from zhiqian.notifiers._types import SUPERVISION_NOTICE as SUPERVISION_NOTICE
+from zhiqian.notifiers._types import TEMPLATE_IDS as TEMPLATE_IDS
+from zhiqian.notifiers._types import TEMPLATE_LABELS as TEMPLATE_LABELS
 from zhiqian.notifiers._types import TEMPLATES as TEMPLATES
 from zhiqian.notifiers._types import DeliveryResult as DeliveryResult
 from zhiqian.notifiers._types import Notice as Notice
 from zhiqian.notifiers._types import Notifier as Notifier
 from zhiqian.notifiers._types import RenderedNotice as RenderedNotice
+from zhiqian.notifiers._types import TemplateId as TemplateId
+from zhiqian.notifiers._types import TemplateKey as TemplateKey
 from zhiqian.notifiers._types import TemplateName as TemplateName
 from zhiqian.notifiers._types import header_safe_key as header_safe_key
 from zhiqian.notifiers._types import key_digest as key_digest
 from zhiqian.notifiers._types import make_idempotency_key as make_idempotency_key
+from zhiqian.notifiers._types import template_id as template_id
+from zhiqian.notifiers._types import template_label as template_label
 from zhiqian.notifiers._webhook import SIGNATURE_HEADER as SIGNATURE_HEADER
 from zhiqian.notifiers._webhook import TIMESTAMP_HEADER as TIMESTAMP_HEADER
 from zhiqian.notifiers._webhook import WebhookNotifier as WebhookNotifier
@@ -67,16 +78,23 @@ from zhiqian.notifiers._webhook import verify_webhook_signature as verify_webhoo
 
 __all__ = [
     "BUILTIN_NOTIFIERS",
+    "DAILY_DIGEST",
     "ENTRY_POINT_GROUP",
+    "ESCALATION_NOTICE",
     "OPTIONAL_CONTEXT",
+    "OVERDUE_WARNING",
     "PERSONAL_DATA_TEMPLATES",
+    "POLICE_REFERRAL",
     "PROVIDED_CONTEXT",
     "REFERRAL_ENCLOSURES",
     "REQUIRED_CONTEXT",
     "SIGNATURE_HEADER",
+    "SUPERVISION_NOTICE",
     "TEMPLATES",
     "TEMPLATE_DIR",
     "TEMPLATE_FILES",
+    "TEMPLATE_IDS",
+    "TEMPLATE_LABELS",
     "TIMESTAMP_HEADER",
     "AppriseNotifier",
     "DeliveryResult",
@@ -89,6 +107,8 @@ __all__ = [
     "RenderedNotice",
     "SentNotice",
     "SmtpNotifier",
+    "TemplateId",
+    "TemplateKey",
     "TemplateName",
     "WebhookNotifier",
     "header_safe_key",
@@ -101,5 +121,7 @@ __all__ = [
     "notifier_registry",
     "render_notice",
     "sign_webhook_body",
+    "template_id",
+    "template_label",
     "verify_webhook_signature",
 ]

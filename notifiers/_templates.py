@@ -3,15 +3,19 @@
 Each notice template is up to three files in ``notifiers/templates/`` (or a deployment's override
 folder, which wins file by file):
 
-============  =========================  ==========================================
-template      files (``<stem>.*.j2``)    what it is
-============  =========================  ==========================================
-超期预警      ``overdue_warning``        a clock is near or past its deadline
-督办通知      ``supervision_notice``     挂牌督办: the case is supervised from above
-提级办理通知书 ``escalation_notice``      the case moves up a level (county → city)
-移送函        ``police_referral``        referral to 公安 under 国务院令第310号
-每日台账摘要  ``daily_digest``           one recipient's daily list of running cases
-============  =========================  ==========================================
+==============================  ==============  ==========================================
+id (and file stem ``<id>.*.j2``)  name (stored)   what it is
+==============================  ==============  ==========================================
+``overdue_warning``             超期预警         a clock is near or past its deadline
+``supervision_notice``          督办通知         挂牌督办: the case is supervised from above
+``escalation_notice``           提级办理通知书    the case moves up a level (county → city)
+``police_referral``             移送函           referral to 公安 under 国务院令第310号
+``daily_digest``                每日台账摘要      one recipient's daily list of running cases
+==============================  ==============  ==========================================
+
+The tables below (``TEMPLATE_FILES``, ``REQUIRED_CONTEXT``, ``OPTIONAL_CONTEXT``) are keyed by
+template id and also answer to the Chinese name (``REQUIRED_CONTEXT["移送函"]``), which is what
+a stored notice carries (see ``zhiqian.rules.templates``).
 
 ``<stem>.txt.j2`` is the text (required), ``<stem>.subject.j2`` the subject line (one line;
 ``Notice.subject`` wins when set), ``<stem>.html.j2`` an optional HTML twin. Only ``.html.j2``
@@ -31,19 +35,33 @@ from __future__ import annotations
 import os
 import threading
 import unicodedata
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
-from typing import Any, Final
+from typing import Any, Final, Generic, TypeVar
 
 import jinja2
 from jinja2.exceptions import SecurityError
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
-from zhiqian.errors import NotifierError
+from zhiqian.errors import NotifierError, UnknownName
 from zhiqian.masking import mask_id_number, mask_name, mask_phone
-from zhiqian.notifiers._types import TEMPLATES, Notice, RenderedNotice, TemplateName
+from zhiqian.notifiers._types import (
+    DAILY_DIGEST,
+    ESCALATION_NOTICE,
+    OVERDUE_WARNING,
+    POLICE_REFERRAL,
+    SUPERVISION_NOTICE,
+    TEMPLATE_IDS,
+    Notice,
+    RenderedNotice,
+    TemplateId,
+    TemplateKey,
+    TemplateName,
+    template_id,
+    template_label,
+)
 
 __all__ = [
     "OPTIONAL_CONTEXT",
@@ -62,125 +80,162 @@ __all__ = [
 
 TEMPLATE_DIR: Final = Path(__file__).resolve().parent / "templates"
 
-TEMPLATE_FILES: Final[Mapping[TemplateName, str]] = {
-    "超期预警": "overdue_warning",
-    "督办通知": "supervision_notice",
-    "提级办理通知书": "escalation_notice",
-    "移送函": "police_referral",
-    "每日台账摘要": "daily_digest",
-}
+_V = TypeVar("_V")
+
+
+class _ByTemplate(Mapping[TemplateKey, _V], Generic[_V]):
+    """A read-only table keyed by template id that also answers to the Chinese name.
+
+    Iterates the ids. A key that is neither is a ``KeyError`` as in any mapping — the
+    ``UnknownName`` that says which templates exist.
+    """
+
+    __slots__ = ("_by_id",)
+
+    def __init__(self, by_id: Mapping[TemplateId, _V]) -> None:
+        assert set(by_id) == set(TEMPLATE_IDS), "every template, and only those"
+        self._by_id: Mapping[TemplateId, _V] = dict(by_id)
+
+    def __getitem__(self, key: TemplateKey) -> _V:
+        return self._by_id[template_id(key)]
+
+    def __contains__(self, key: object) -> bool:
+        if not isinstance(key, str):
+            return False
+        try:
+            template_id(key)
+        except UnknownName:
+            return False
+        return True
+
+    def __iter__(self) -> Iterator[TemplateKey]:
+        return iter(self._by_id)
+
+    def __len__(self) -> int:
+        return len(self._by_id)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self._by_id!r})"
+
+
+# The id is the stem of the template's files.
+TEMPLATE_FILES: Final[Mapping[TemplateKey, str]] = _ByTemplate({i: i for i in TEMPLATE_IDS})
 
 # What the engine must put into Notice.context for each template. A missing or null one is an
 # error naming the template and the variables, raised before anything is rendered.
-REQUIRED_CONTEXT: Final[Mapping[TemplateName, frozenset[str]]] = {
-    "超期预警": frozenset(
-        {
-            "office_name",  # 发文机关 (the unit that warns)
-            "employer_name",
-            "clock_label",  # e.g. 调查处理时限
-            "deadline",  # ISO date (or datetime) the clock runs out
-            "days_left",  # int: >0 remaining, 0 due today, <0 overdue by -days_left
-            "basis",  # legal basis of the limit, e.g. 《劳动保障监察条例》第十七条
-            "issued_on",  # ISO date of the notice
-        }
-    ),
-    "督办通知": frozenset(
-        {
-            "supervising_office",  # 督办单位 (the issuer, a level above)
-            "supervised_office",  # 承办单位 (the addressee)
-            "employer_name",
-            "workers_involved",  # int
-            "amount_owed",  # decimal string, yuan
-            "reason",  # 督办事由, one sentence without the final 。
-            "basis",
-            "report_due",  # ISO date: progress report due
-            "issued_on",
-        }
-    ),
-    "提级办理通知书": frozenset(
-        {
-            "office_name",  # issuer: the upper level that takes the case
-            "employer_name",
-            "from_division_name",  # e.g. 太原市迎泽区
-            "to_division_name",  # e.g. 太原市
-            "reason",  # why the case goes up, one sentence without the final 。
-            "rule_id",  # the pack rule that decided it
-            "basis",
-            "issued_on",
-        }
-    ),
-    "移送函": frozenset(
-        {
-            "office_name",  # 移送机关
-            "document_no",  # 文号
-            "police_office",  # 接收的公安机关
-            "employer_name",
-            "employer_uscc",  # 统一社会信用代码
-            "workers_involved",
-            "migrant_workers",
-            "amount_owed",
-            "order_doc_type",  # 限期整改指令书 / 行政处理决定书
-            "order_no",
-            "order_served_on",  # ISO date the 责令支付 order was served (or posted)
-            "order_service_method",  # 直接送达 / 留置送达 / 张贴送达 …
-            "order_due_date",  # ISO date payment was due under the order
-            "amount_unpaid",  # decimal string: still unpaid after the due date
-            "approved_on",  # ISO date the head approved the referral (310号令 Art. 5)
-            "complainant_name",
-            "complainant_phone",
-            "issued_on",
-        }
-    ),
-    "每日台账摘要": frozenset(
-        {
-            "recipient_name",
-            "digest_date",  # ISO date
-            "cases",  # list of {case_ref, employer_name, clock_label, deadline, days_left,
-            #            day_unit?, handler_name?}
-        }
-    ),
-}
+REQUIRED_CONTEXT: Final[Mapping[TemplateKey, frozenset[str]]] = _ByTemplate(
+    {
+        OVERDUE_WARNING: frozenset(
+            {
+                "office_name",  # 发文机关 (the unit that warns)
+                "employer_name",
+                "clock_label",  # e.g. 调查处理时限
+                "deadline",  # ISO date (or datetime) the clock runs out
+                "days_left",  # int: >0 remaining, 0 due today, <0 overdue by -days_left
+                "basis",  # legal basis of the limit, e.g. 《劳动保障监察条例》第十七条
+                "issued_on",  # ISO date of the notice
+            }
+        ),
+        SUPERVISION_NOTICE: frozenset(
+            {
+                "supervising_office",  # 督办单位 (the issuer, a level above)
+                "supervised_office",  # 承办单位 (the addressee)
+                "employer_name",
+                "workers_involved",  # int
+                "amount_owed",  # decimal string, yuan
+                "reason",  # 督办事由, one sentence without the final 。
+                "basis",
+                "report_due",  # ISO date: progress report due
+                "issued_on",
+            }
+        ),
+        ESCALATION_NOTICE: frozenset(
+            {
+                "office_name",  # issuer: the upper level that takes the case
+                "employer_name",
+                "from_division_name",  # e.g. 太原市迎泽区
+                "to_division_name",  # e.g. 太原市
+                "reason",  # why the case goes up, one sentence without the final 。
+                "rule_id",  # the pack rule that decided it
+                "basis",
+                "issued_on",
+            }
+        ),
+        POLICE_REFERRAL: frozenset(
+            {
+                "office_name",  # 移送机关
+                "document_no",  # 文号
+                "police_office",  # 接收的公安机关
+                "employer_name",
+                "employer_uscc",  # 统一社会信用代码
+                "workers_involved",
+                "migrant_workers",
+                "amount_owed",
+                "order_doc_type",  # 限期整改指令书 / 行政处理决定书
+                "order_no",
+                "order_served_on",  # ISO date the 责令支付 order was served (or posted)
+                "order_service_method",  # 直接送达 / 留置送达 / 张贴送达 …
+                "order_due_date",  # ISO date payment was due under the order
+                "amount_unpaid",  # decimal string: still unpaid after the due date
+                "approved_on",  # ISO date the head approved the referral (310号令 Art. 5)
+                "complainant_name",
+                "complainant_phone",
+                "issued_on",
+            }
+        ),
+        DAILY_DIGEST: frozenset(
+            {
+                "recipient_name",
+                "digest_date",  # ISO date
+                "cases",  # list of {case_ref, employer_name, clock_label, deadline, days_left,
+                #            day_unit?, handler_name?}
+            }
+        ),
+    }
+)
 
 # Used when present (with a sensible default or the line left out when absent).
-OPTIONAL_CONTEXT: Final[Mapping[TemplateName, frozenset[str]]] = {
-    "超期预警": frozenset(
-        {"day_unit", "handler_name", "division_name", "rule_id", "deadline_assumed"}
-    ),
-    "督办通知": frozenset(
-        {
-            "document_no",
-            "project_name",
-            "leader_name",  # 包案领导
-            "complainant_name",  # printed masked
-            "complainant_phone",  # printed masked
-        }
-    ),
-    "提级办理通知书": frozenset(
-        {
-            "document_no",
-            "from_office_name",  # addressee; default <from_division_name>人力资源和社会保障局
-            "from_division_code",
-            "to_division_code",
-            "workers_involved",
-            "amount_owed",
-            "handover_due",  # ISO date the files must be handed over
-        }
-    ),
-    "移送函": frozenset(
-        {
-            "legal_rep_name",  # 法定代表人
-            "employer_address",
-            "project_name",
-            "arrears_period",  # e.g. 2025年3月至2025年12月
-            "facts",  # 案情简述 (free text)
-            "complainant_id_number",
-            "enclosures",  # list of strings; default REFERRAL_ENCLOSURES
-            "contact_name",
-            "contact_phone",
-        }
-    ),
-    "每日台账摘要": frozenset({"office_name"}),
-}
+OPTIONAL_CONTEXT: Final[Mapping[TemplateKey, frozenset[str]]] = _ByTemplate(
+    {
+        OVERDUE_WARNING: frozenset(
+            {"day_unit", "handler_name", "division_name", "rule_id", "deadline_assumed"}
+        ),
+        SUPERVISION_NOTICE: frozenset(
+            {
+                "document_no",
+                "project_name",
+                "leader_name",  # 包案领导
+                "complainant_name",  # printed masked
+                "complainant_phone",  # printed masked
+            }
+        ),
+        ESCALATION_NOTICE: frozenset(
+            {
+                "document_no",
+                "from_office_name",  # addressee; default <from_division_name>人力资源和社会保障局
+                "from_division_code",
+                "to_division_code",
+                "workers_involved",
+                "amount_owed",
+                "handover_due",  # ISO date the files must be handed over
+            }
+        ),
+        POLICE_REFERRAL: frozenset(
+            {
+                "legal_rep_name",  # 法定代表人
+                "employer_address",
+                "project_name",
+                "arrears_period",  # e.g. 2025年3月至2025年12月
+                "facts",  # 案情简述 (free text)
+                "complainant_id_number",
+                "enclosures",  # list of strings; default REFERRAL_ENCLOSURES
+                "contact_name",
+                "contact_phone",
+            }
+        ),
+        DAILY_DIGEST: frozenset({"office_name"}),
+    }
+)
 
 # Variables whose type the templates rely on (numbers compared, lists iterated).
 _CONTEXT_TYPES: Final[Mapping[str, type]] = {
@@ -194,7 +249,10 @@ _CONTEXT_TYPES: Final[Mapping[str, type]] = {
 # Filled from the Notice itself; a context value of the same name is overwritten.
 PROVIDED_CONTEXT: Final[frozenset[str]] = frozenset({"case_ref", "notice"})
 
-PERSONAL_DATA_TEMPLATES: Final[frozenset[TemplateName]] = frozenset({"移送函"})
+# By stored name, as a notice carries it (``notice.template in PERSONAL_DATA_TEMPLATES``).
+PERSONAL_DATA_TEMPLATES: Final[frozenset[TemplateName]] = frozenset(
+    {template_label(POLICE_REFERRAL)}
+)
 
 # 国务院令第310号 Art. 6 (二)–(五) — the 移送书 itself is (一) — plus the 责令支付 order and the
 # proof that it was served or posted, which 法释〔2013〕3号 Art. 4 makes part of the offence.
@@ -336,7 +394,8 @@ class NoticeRenderer:
         Call it at start-up so that a broken override fails the deployment, not the first notice.
         """
         problems: list[str] = []
-        for template, stem in TEMPLATE_FILES.items():
+        for template_key, stem in TEMPLATE_FILES.items():
+            template = template_label(template_key)  # clerks read the Chinese name
             for kind in ("txt", "subject", "html"):
                 name = f"{stem}.{kind}.j2"
                 try:
@@ -356,17 +415,18 @@ class NoticeRenderer:
     def render(self, notice: Notice) -> RenderedNotice:
         """The notice's document. Raises ``NotifierError(retryable=False)`` naming the template and
         the variable when the context lacks what the template needs or a template misbehaves."""
-        template: TemplateName = notice.template
-        stem = TEMPLATE_FILES[template]
+        key = notice.template_id
+        template = template_label(key)  # named in messages as clerks know it
+        stem = TEMPLATE_FILES[key]
         context = dict(notice.context)
-        missing = sorted(name for name in REQUIRED_CONTEXT[template] if context.get(name) is None)
+        missing = sorted(name for name in REQUIRED_CONTEXT[key] if context.get(name) is None)
         if missing:
             raise NotifierError(
                 f"notice template {template!r} ({stem}.txt.j2): context lacks required "
                 f"variable(s) {', '.join(missing)} (notice {notice.idempotency_key})",
                 retryable=False,
             )
-        used = REQUIRED_CONTEXT[template] | OPTIONAL_CONTEXT[template]
+        used = REQUIRED_CONTEXT[key] | OPTIONAL_CONTEXT[key]
         wrong = [
             f"{name} must be {kind.__name__}, got {context[name]!r}"
             for name, kind in _CONTEXT_TYPES.items()
@@ -374,7 +434,7 @@ class NoticeRenderer:
             and name in context
             and (not isinstance(context[name], kind) or isinstance(context[name], bool))
         ]
-        if not wrong and template == "每日台账摘要":
+        if not wrong and key == DAILY_DIGEST:
             for index, row in enumerate(context["cases"]):
                 days = row.get("days_left") if isinstance(row, dict) else None
                 if not isinstance(days, int) or isinstance(days, bool):
@@ -452,4 +512,5 @@ def render_notice(
     return renderer.render(notice)
 
 
-assert set(TEMPLATE_FILES) == set(TEMPLATES) == set(REQUIRED_CONTEXT) == set(OPTIONAL_CONTEXT)
+assert set(TEMPLATE_FILES) == set(TEMPLATE_IDS) == set(REQUIRED_CONTEXT) == set(OPTIONAL_CONTEXT)
+assert all(stem == i for i, stem in TEMPLATE_FILES.items()), "the id is the file stem"

@@ -9,26 +9,52 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from types import MappingProxyType
-from typing import Any, Final, Literal, Protocol, get_args, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
 from urllib.parse import quote
 
-from zhiqian.errors import NotifierError
+from zhiqian.errors import NotifierError, UnknownName
+from zhiqian.rules.templates import (
+    DAILY_DIGEST,
+    ESCALATION_NOTICE,
+    OVERDUE_WARNING,
+    POLICE_REFERRAL,
+    SUPERVISION_NOTICE,
+    TEMPLATE_IDS,
+    TEMPLATE_LABELS,
+    TEMPLATES,
+    TemplateId,
+    TemplateKey,
+    TemplateName,
+    template_id,
+    template_label,
+)
 
 __all__ = [
+    "DAILY_DIGEST",
+    "ESCALATION_NOTICE",
+    "OVERDUE_WARNING",
+    "POLICE_REFERRAL",
+    "SUPERVISION_NOTICE",
     "TEMPLATES",
+    "TEMPLATE_IDS",
+    "TEMPLATE_LABELS",
     "DeliveryResult",
     "Notice",
     "Notifier",
     "RenderedNotice",
+    "TemplateId",
+    "TemplateKey",
     "TemplateName",
     "header_safe_key",
     "key_digest",
     "make_idempotency_key",
     "secret_from_env",
+    "template_id",
+    "template_label",
 ]
 
-TemplateName = Literal["超期预警", "督办通知", "提级办理通知书", "移送函", "每日台账摘要"]
-TEMPLATES: Final[tuple[TemplateName, ...]] = get_args(TemplateName)
+# The template ids, their Chinese names and the constants code compares with are defined once,
+# in zhiqian.rules.templates (packs name templates too, and rules may not import notifiers).
 
 
 def _freeze_context(context: Mapping[str, Any]) -> Mapping[str, Any]:
@@ -58,12 +84,15 @@ class Notice:
     pass it to the remote so a retry after a crash between "sent" and "marked sent" can be
     recognised there. ``address`` is the resolved destination (an e-mail address, a URL, an
     apprise URL, a folder); a channel configured with its own destination ignores it.
+
+    ``template`` may be given by id (``POLICE_REFERRAL``) or by Chinese name; it holds the name,
+    which is what the outbox stores and every channel shows. ``template_id`` is the id, for code.
     """
 
     id: int | None
     case_id: int | None
     case_ref: str
-    template: TemplateName
+    template: TemplateKey  # the Chinese name once constructed
     channel: str
     recipient: str
     address: str
@@ -73,10 +102,14 @@ class Notice:
     created_at: datetime
 
     def __post_init__(self) -> None:
-        if self.template not in TEMPLATES:
+        try:
+            # A bad notice is a bad argument (ValueError), as for every other field here.
+            object.__setattr__(self, "template", template_label(self.template))
+        except UnknownName:
             raise ValueError(
-                f"Notice.template: unknown template {self.template!r}; known: {', '.join(TEMPLATES)}"
-            )
+                f"Notice.template: unknown template {self.template!r}; known: "
+                f"{', '.join(TEMPLATES)} (or their ids: {', '.join(TEMPLATE_IDS)})"
+            ) from None
         for name in ("case_ref", "channel", "recipient", "idempotency_key"):
             value = getattr(self, name)
             if not isinstance(value, str) or not value.strip():
@@ -93,6 +126,11 @@ class Notice:
             )
         object.__setattr__(self, "created_at", self.created_at.astimezone(UTC))
         object.__setattr__(self, "context", _freeze_context(self.context))
+
+    @property
+    def template_id(self) -> TemplateId:
+        """The template's id (``police_referral``): what code compares with."""
+        return template_id(self.template)
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-safe dict (``created_at`` as ISO 8601 UTC); ``from_dict`` reads it back."""

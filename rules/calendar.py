@@ -42,7 +42,7 @@ from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.constructor import RoundTripConstructor
 from ruamel.yaml.error import MarkedYAMLError
 
-from zhiqian.errors import RuleError, RuleProblem
+from zhiqian.errors import InvalidArgument, RuleError, RuleProblem
 
 __all__ = [
     "CALENDAR_DIR_ENV",
@@ -852,7 +852,9 @@ class LegalCalendar:
         """正月初一 of the lunar year that begins in Gregorian ``year`` (lunardate, 1900–2099)."""
         d = _lunar_to_solar(year, 1, 1)
         if d is None:
-            raise ValueError(f"no lunar calendar for {year}: lunardate covers 1900–2099")
+            raise InvalidArgument(
+                name="year", value=year, why="no lunar calendar: lunardate covers 1900–2099"
+            )
         return d
 
     @classmethod

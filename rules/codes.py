@@ -26,6 +26,7 @@ from __future__ import annotations
 import random
 from datetime import date
 
+from zhiqian.errors import InvalidArgument
 from zhiqian.rules import divisions
 
 __all__ = [
@@ -222,11 +223,13 @@ def make_uscc(
 ) -> str:
     """A valid 统一社会信用代码 registered in ``region`` (default 企业 registered by 工商)."""
     if authority not in USCC_KINDS or kind not in USCC_KINDS[authority][1]:
-        raise ValueError(
-            f"no organisation type {kind!r} under registration authority {authority!r}"
+        raise InvalidArgument(
+            name="kind",
+            value=kind,
+            why=f"no organisation type {kind!r} under registration authority {authority!r}",
         )
     if region != _NATIONAL_REGION and divisions.province_of(region) is None:
-        raise ValueError(f"{region!r} is not a division code with a known province")
+        raise _no_province(region)
     first17 = authority + kind + region + make_org_code(rng)
     return first17 + uscc_check(first17)
 
@@ -234,6 +237,12 @@ def make_uscc(
 def make_id_number(rng: random.Random, region: str, birth: date) -> str:
     """A valid 公民身份号码 for someone born on ``birth`` and first registered in ``region``."""
     if divisions.province_of(region) is None:
-        raise ValueError(f"{region!r} is not a division code with a known province")
+        raise _no_province(region)
     first17 = f"{region}{birth:%Y%m%d}{rng.randrange(1, 1000):03d}"
     return first17 + id_number_check(first17)
+
+
+def _no_province(region: str) -> InvalidArgument:
+    return InvalidArgument(
+        name="region", value=region, why="not a division code with a known province"
+    )

@@ -48,7 +48,7 @@ import rule_engine
 from rule_engine import DataType
 from rule_engine import errors as re_errors
 
-from zhiqian.errors import RuleError, RuleProblem
+from zhiqian.errors import InvalidArgument, RuleError, RuleProblem
 
 __all__ = [
     "CLOCK_HELPERS",
@@ -123,15 +123,20 @@ class ConditionContext:
 
     @classmethod
     def from_mapping(cls, values: Mapping[str, Any]) -> ConditionContext:
-        """Build from a mapping of field names; unknown or missing fields are a ValueError."""
+        """Build from a mapping of field names; unknown or missing fields are
+        ``InvalidArgument`` (a ValueError)."""
         names = {f.name for f in fields(cls)}
         unknown = sorted(set(values) - names)
         if unknown:
-            raise ValueError(f"ConditionContext has no field {', '.join(unknown)}")
+            raise InvalidArgument(
+                name="context",
+                value=unknown,
+                why=f"ConditionContext has no field {', '.join(unknown)}",
+            )
         try:
             return cls(**values)
         except TypeError as exc:
-            raise ValueError(f"ConditionContext: {exc}") from None
+            raise InvalidArgument(name="context", value=dict(values), why=str(exc)) from None
 
 
 def _as_rule_value(value: ParamValue) -> Any:

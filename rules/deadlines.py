@@ -50,6 +50,7 @@ from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
+from zhiqian.errors import InvalidArgument
 from zhiqian.rules.calendar import DayInfo, LegalCalendar, weekday_zh
 from zhiqian.rules.limits import Limit, LimitUnit
 
@@ -519,11 +520,17 @@ def _normalise_pauses(
     spans: list[tuple[datetime, datetime | None]] = []
     for i, (a, b) in enumerate(pauses):
         if a.tzinfo is None or (b is not None and b.tzinfo is None):
-            raise ValueError(f"pause {i}: times must be timezone-aware")
+            raise InvalidArgument(
+                name=f"pauses[{i}]", value=(a, b), why="times must be timezone-aware"
+            )
         a_u = a.astimezone(UTC)
         b_u = b.astimezone(UTC) if b is not None else None
         if b_u is not None and b_u < a_u:
-            raise ValueError(f"pause {i}: ends ({b_u.isoformat()}) before it starts ({a_u})")
+            raise InvalidArgument(
+                name=f"pauses[{i}]",
+                value=(a, b),
+                why=f"ends ({b_u.isoformat()}) before it starts ({a_u})",
+            )
         if b_u is not None and b_u <= start:
             continue  # over before the clock started
         spans.append((max(a_u, start), b_u))
@@ -635,13 +642,17 @@ def compute_deadline(
     extension that is not a count.
     """
     if start.tzinfo is None or start.tzinfo.utcoffset(start) is None:
-        raise ValueError(f"start must be timezone-aware, got {start.isoformat()}")
+        raise InvalidArgument(name="start", value=start, why="must be timezone-aware")
     if roll_over not in _ROLL_OVERS:
-        raise ValueError(f"roll_over must be one of {', '.join(_ROLL_OVERS)}, got {roll_over!r}")
+        raise InvalidArgument(
+            name="roll_over", value=roll_over, why=f"must be one of {', '.join(_ROLL_OVERS)}"
+        )
     for ext in extensions:
         if not (ext.counted or ext.unit is LimitUnit.NEXT_DAY):
-            raise ValueError(
-                f"extension {ext}: an extension is a count (workdays, days, hours) or next_day"
+            raise InvalidArgument(
+                name="extensions",
+                value=str(ext),
+                why="an extension is a count (workdays, days, hours) or next_day",
             )
     start_u = start.astimezone(UTC)
     ps = _normalise_pauses(pauses, start_u)

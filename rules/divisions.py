@@ -28,6 +28,8 @@ from functools import cache
 from importlib import resources
 from typing import Literal
 
+from zhiqian.errors import InvalidArgument, UnknownName
+
 __all__ = [
     "Division",
     "Level",
@@ -148,9 +150,9 @@ def parent(code: str) -> str | None:
 def name_path(code: str) -> str:
     """The names from the province down, space-separated: ``140302`` → "山西省 阳泉市 城区".
 
-    Raises LookupError for a code the table does not know."""
+    Raises ``UnknownName`` (a ``LookupError``) for a code the table does not know."""
     if lookup(code) is None:
-        raise LookupError(problem(code) or f"unknown division code {code!r}")
+        raise UnknownName(kind="division code", name=code, why=problem(code))
     names: list[str] = []
     at: str | None = code
     while at is not None:
@@ -215,4 +217,6 @@ def _has_shape(code: object) -> bool:
 
 def _require_shape(code: str) -> None:
     if not _has_shape(code):
-        raise ValueError(f"{code!r} is not a division code: 6 digits expected")
+        raise InvalidArgument(
+            name="division code", value=code, why="not a division code: 6 digits expected"
+        )

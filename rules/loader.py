@@ -52,7 +52,7 @@ import difflib
 import hashlib
 import json
 import logging
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
@@ -66,7 +66,7 @@ from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
 from ruamel.yaml.scalarbool import ScalarBoolean
 
-from zhiqian.errors import RuleError, RuleProblem
+from zhiqian.errors import RuleError, RuleProblem, UnknownName
 from zhiqian.rules.conditions import Condition, ConditionContext, ParamValue, compile_condition
 from zhiqian.rules.schema import (
     INTERNAL_EVENTS,
@@ -76,10 +76,13 @@ from zhiqian.rules.schema import (
     ClockSpec,
     EffectiveSpec,
     EscalationSpec,
+    EventSpec,
     LifecycleSpec,
     PackSpec,
     ParamSpec,
+    RoleSpec,
     RoutingSpec,
+    StateSpec,
     Status,
     Trigger,
 )
@@ -391,6 +394,7 @@ class RulePack:
     files: tuple[str, ...]  # the files of the chain, root first
     warnings: tuple[RuleProblem, ...]
     spec: PackSpec
+    guards: Mapping[str, Condition]  # event id → its guard compiled at load: the allow-list
     _sources: Mapping[tuple[str, str], tuple[Loc, ...]]
 
     def source_of(self, element_id: str, kind: str | None = None) -> Loc:
@@ -399,42 +403,90 @@ class RulePack:
         return self.sources_of(element_id, kind)[-1]
 
     def sources_of(self, element_id: str, kind: str | None = None) -> tuple[Loc, ...]:
-        """Every place the element was written, root pack first (definition, then overrides)."""
+        """Every place the element was written, root pack first (definition, then overrides).
+        ``UnknownName`` when the pack has no such element."""
         for k in (kind,) if kind else _KINDS:
             found = self._sources.get((k, element_id))
             if found:
                 return found
-        raise KeyError(f"pack {self.name!r} has no {kind or 'element'} {element_id!r}")
+        known = sorted({i for k, i in self._sources if k == kind}) if kind else ()
+        raise self._unknown(kind or "element", element_id, known)
 
     def clock(self, clock_id: str) -> ClockSpec:
         for clock in self.clocks:
             if clock.id == clock_id:
                 return clock
-        raise KeyError(f"pack {self.name!r} has no clock {clock_id!r}")
+        raise self._unknown("clock", clock_id, (c.id for c in self.clocks))
 
     def escalation(self, escalation_id: str) -> EscalationSpec:
         for escalation in self.escalations:
             if escalation.id == escalation_id:
                 return escalation
-        raise KeyError(f"pack {self.name!r} has no escalation {escalation_id!r}")
+        raise self._unknown("escalation", escalation_id, (e.id for e in self.escalations))
 
-    def guard_check(self, expression: str, context: Mapping[str, Any] | ConditionContext) -> bool:
-        """Evaluate the compiled guard of a lifecycle event (``engine.lifecycle.GuardCheck``).
+    def state(self, state_id: str) -> StateSpec:
+        """The lifecycle state ``state_id``; ``UnknownName`` when the lifecycle has none."""
+        found = self.lifecycle.state(state_id)
+        if found is None:
+            raise self._unknown("state", state_id, self.lifecycle.state_ids)
+        return found
 
-        ``expression`` is the guard's text as in ``EventSpec.guard``; ``context`` is a
-        ``ConditionContext`` or a mapping of its field names. A text that is not one of this
-        pack's guards is refused (guards are compiled when the pack loads, never at run time).
+    def event(self, event_id: str) -> EventSpec:
+        """The lifecycle event ``event_id``; ``UnknownName`` when the lifecycle has none (an
+        action id is not an event: see ``action`` and ``event_ids``)."""
+        found = self.lifecycle.event(event_id)
+        if found is None:
+            raise self._unknown("lifecycle event", event_id, (e.id for e in self.lifecycle.events))
+        return found
+
+    def action(self, action_id: str) -> ActionEventSpec:
+        """The pack-declared action ``action_id`` (built-in actions are not declared here)."""
+        for action in self.actions:
+            if action.id == action_id:
+                return action
+        raise self._unknown("declared action", action_id, (a.id for a in self.actions))
+
+    def role(self, role_id: str) -> RoleSpec:
+        """The routing role ``role_id``; ``UnknownName`` when ``routing.roles`` has none."""
+        found = self.routing.role(role_id)
+        if found is None:
+            raise self._unknown("role", role_id, (r.id for r in self.routing.roles))
+        return found
+
+    def guard(self, event_id: str) -> Condition | None:
+        """The compiled guard of lifecycle event ``event_id`` (None when it has no guard).
+
+        ``guards`` is the allow-list: every guard was compiled when the pack loaded, and only
+        those can be evaluated — nothing is compiled or resolved by text at run time.
         """
-        for event in self.lifecycle.events:
-            cond = event.guard_condition
-            if cond is not None and cond.text == expression:
-                ctx = (
-                    context
-                    if isinstance(context, ConditionContext)
-                    else ConditionContext.from_mapping(context)
-                )
-                return cond.evaluate(ctx)
-        raise KeyError(f"pack {self.name!r} has no event guard {expression!r}")
+        if event_id in self.guards:
+            return self.guards[event_id]
+        self.event(event_id)  # an unknown event is an UnknownName, a known one has no guard
+        return None
+
+    def guard_check(self, event: str, context: Mapping[str, Any] | ConditionContext) -> bool:
+        """Evaluate the guard of lifecycle event ``event`` (``engine.domain.lifecycle.GuardCheck``).
+
+        ``event`` is the event id — what the lifecycle passes. For callers written against the
+        first version of this method, the guard's exact text (as in ``EventSpec.guard``) is
+        accepted too; event ids are looked up first. Either way only the guards compiled at
+        load (``guards``) can be evaluated; anything else is ``UnknownName``. ``context`` is a
+        ``ConditionContext`` or a mapping of its field names.
+        """
+        cond = self.guards.get(event)
+        if cond is None:
+            cond = next((c for c in self.guards.values() if c.text == event), None)
+        if cond is None:
+            raise self._unknown("event guard", event, self.guards)
+        ctx = (
+            context
+            if isinstance(context, ConditionContext)
+            else ConditionContext.from_mapping(context)
+        )
+        return cond.evaluate(ctx)
+
+    def _unknown(self, kind: str, name: str, known: Iterable[str]) -> UnknownName:
+        return UnknownName(kind=kind, name=name, where=f"pack {self.name!r}", known=known)
 
     @property
     def param_values(self) -> Mapping[str, ParamValue]:
@@ -884,6 +936,13 @@ def _build(
         files=tuple(str(p) for p, _ in chain),
         warnings=tuple(warnings),
         spec=spec,
+        guards=MappingProxyType(
+            {
+                e.id: e.guard_condition
+                for e in spec.lifecycle.events
+                if e.guard_condition is not None
+            }
+        ),
         _sources=MappingProxyType({k: tuple(v) for k, v in sources.items()}),
     )
 

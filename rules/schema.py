@@ -27,6 +27,14 @@ from pydantic import (
 )
 
 from zhiqian.rules.limits import Limit, parse_limit
+from zhiqian.rules.templates import (
+    TEMPLATE_IDS,
+    TemplateId,
+    TemplateName,
+    template_id,
+    template_label,
+)
+from zhiqian.rules.templates import TEMPLATES as _TEMPLATE_NAMES
 
 if TYPE_CHECKING:  # rule-engine costs ~0.45 s to import: only the loader needs it
     from zhiqian.rules.conditions import Condition
@@ -171,7 +179,8 @@ INTERNAL_EVENTS: Final = frozenset(
         "require_report",  # a follow-up report was required
     }
 )
-TEMPLATES: Final = ("超期预警", "督办通知", "提级办理通知书", "移送函", "每日台账摘要")
+# Notice templates: ids in code, the Chinese names stored (zhiqian.rules.templates).
+TEMPLATES: Final = _TEMPLATE_NAMES
 CHANNELS: Final = ("log", "file", "email", "webhook", "apprise")
 
 _PACK_ID = re.compile(r"^[a-z][a-z0-9_-]*$")
@@ -191,6 +200,18 @@ LimitField = Annotated[
     PlainValidator(_limit, json_schema_input_type=str),
     PlainSerializer(str, return_type=str),
 ]
+
+
+def _template_alias(value: object) -> object:
+    """``template: police_referral`` is the same as ``template: 移送函``: the loaded pack holds the
+    name (what is stored). Anything else is left for the ``Literal`` to refuse, listing the names."""
+    if isinstance(value, str) and value in TEMPLATE_IDS:
+        return template_label(value)
+    return value
+
+
+# A notice template named by its id or its Chinese name; holds the name once loaded.
+TemplateField = Annotated[TemplateName, BeforeValidator(_template_alias)]
 
 
 def _ids(value: object) -> object:
@@ -256,9 +277,11 @@ class WarnSpec(_Strict):
 
     before: LimitField
     to: Ids = ()
-    template: Literal["超期预警", "督办通知", "提级办理通知书", "移送函", "每日台账摘要"] = (
-        "超期预警"
-    )
+    template: TemplateField = "超期预警"
+
+    @property
+    def template_id(self) -> TemplateId:
+        return template_id(self.template)
 
 
 class ClockSpec(_Strict):
@@ -288,7 +311,11 @@ class ClockSpec(_Strict):
 
 class NotifyAction(_Strict):
     to: Annotated[tuple[str, ...], BeforeValidator(_ids), Field(min_length=1)]
-    template: Literal["超期预警", "督办通知", "提级办理通知书", "移送函", "每日台账摘要"]
+    template: TemplateField
+
+    @property
+    def template_id(self) -> TemplateId:
+        return template_id(self.template)
 
 
 class RaiseLevelAction(_Strict):
@@ -501,7 +528,11 @@ class QuietHours(_Strict):
 class DigestSpec(_Strict):
     at: time
     to: Ids = ()
-    template: Literal["每日台账摘要"] = "每日台账摘要"
+    template: Annotated[Literal["每日台账摘要"], BeforeValidator(_template_alias)] = "每日台账摘要"
+
+    @property
+    def template_id(self) -> TemplateId:
+        return template_id(self.template)
 
 
 class ReportSpec(_Strict):

@@ -17,13 +17,18 @@ from typing import Any, cast
 
 from transitions import EventData, Machine, MachineError
 
-from zhiqian.errors import TransitionRefused
+from zhiqian.errors import InvalidArgument, TransitionRefused
 from zhiqian.rules.schema import PREVIOUS_STATE, LifecycleSpec
 
 __all__ = ["Decision", "Lifecycle"]
 
 GuardCheck = Callable[[str, Any], bool]
-"""``(event_id, context) -> allowed``: evaluates an event's guard for a case."""
+"""``(event_id, context) -> allowed``: evaluates the guard of lifecycle event ``event_id``.
+
+Guards are referenced by event id, never by their text: ``RulePack.guard_check`` is the one the
+engine passes, and it evaluates only the guards the pack compiled when it loaded
+(``RulePack.guards``, the allow-list); an id without a compiled guard is ``UnknownName``.
+"""
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,7 +56,11 @@ class Lifecycle:
     def __init__(self, spec: LifecycleSpec, *, guard_check: GuardCheck | None = None) -> None:
         if guard_check is None and any(ev.guard for ev in spec.events):
             # A guard that nobody evaluates would silently allow everything.
-            raise ValueError("this lifecycle has guards: pass guard_check to evaluate them")
+            raise InvalidArgument(
+                name="guard_check",
+                value=None,
+                why="this lifecycle has guards: pass guard_check to evaluate them",
+            )
         self.spec = spec
         self._guard_check = guard_check
         self._labels = {s.id: s.label for s in spec.states} | {e.id: e.label for e in spec.events}

@@ -1,0 +1,166 @@
+"""Notice templates: English ids in code, the Chinese names stored, both accepted where named."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from zhiqian import UnknownName
+from zhiqian.errors import NotifierError
+from zhiqian.notifiers import (
+    DAILY_DIGEST,
+    ESCALATION_NOTICE,
+    OPTIONAL_CONTEXT,
+    OVERDUE_WARNING,
+    PERSONAL_DATA_TEMPLATES,
+    POLICE_REFERRAL,
+    REQUIRED_CONTEXT,
+    SUPERVISION_NOTICE,
+    TEMPLATE_DIR,
+    TEMPLATE_FILES,
+    TEMPLATE_IDS,
+    TEMPLATE_LABELS,
+    TEMPLATES,
+    Notice,
+    NoticeRenderer,
+    template_id,
+    template_label,
+)
+from zhiqian.rules.loader import load_pack
+
+NAMES = {
+    OVERDUE_WARNING: "超期预警",
+    SUPERVISION_NOTICE: "督办通知",
+    ESCALATION_NOTICE: "提级办理通知书",
+    POLICE_REFERRAL: "移送函",
+    DAILY_DIGEST: "每日台账摘要",
+}
+
+
+def test_the_ids_are_the_file_stems_and_the_names_their_labels() -> None:
+    assert dict(TEMPLATE_LABELS) == NAMES
+    assert tuple(NAMES) == TEMPLATE_IDS
+    assert tuple(NAMES.values()) == TEMPLATES
+    for tid in TEMPLATE_IDS:
+        assert TEMPLATE_FILES[tid] == tid
+        assert (TEMPLATE_DIR / f"{tid}.txt.j2").is_file()
+        assert (TEMPLATE_DIR / f"{tid}.subject.j2").is_file()
+
+
+@pytest.mark.parametrize(("tid", "name"), NAMES.items())
+def test_either_spelling_maps_to_the_id_and_the_name(tid: str, name: str) -> None:
+    assert template_id(tid) == template_id(name) == tid
+    assert template_label(tid) == template_label(name) == name
+    # the tables answer to both and iterate the ids
+    assert REQUIRED_CONTEXT[name] == REQUIRED_CONTEXT[tid]
+    assert OPTIONAL_CONTEXT[name] == OPTIONAL_CONTEXT[tid]
+    assert name in REQUIRED_CONTEXT
+    assert tid in REQUIRED_CONTEXT
+
+
+def test_unknown_templates_are_unknown_names() -> None:
+    with pytest.raises(UnknownName, match="unknown notice template '催办函'; known: ") as missed:
+        template_id("催办函")
+    assert "police_referral (移送函)" in missed.value.known
+    with pytest.raises(KeyError):
+        REQUIRED_CONTEXT["催办函"]  # type: ignore[index]
+    assert "催办函" not in REQUIRED_CONTEXT
+    assert list(REQUIRED_CONTEXT) == list(TEMPLATE_IDS)
+
+
+def _notice(template: str) -> Notice:
+    return Notice(
+        id=1,
+        case_id=7,
+        case_ref="YZ-1",
+        template=template,  # type: ignore[arg-type]
+        channel="log",
+        recipient="leader",
+        address="",
+        context={},
+        idempotency_key="k",
+        created_at=datetime(2026, 3, 2, 9, tzinfo=UTC),
+    )
+
+
+def test_a_notice_given_an_id_stores_the_name() -> None:
+    by_id, by_name = _notice(POLICE_REFERRAL), _notice("移送函")
+    assert by_id == by_name
+    assert by_id.template == "移送函"  # the stored value, the JSON shapes and payloads keep it
+    assert by_id.to_dict()["template"] == "移送函"
+    assert by_id.template_id == POLICE_REFERRAL
+    assert Notice.from_dict(by_id.to_dict()).template_id == POLICE_REFERRAL
+    assert by_id.template in PERSONAL_DATA_TEMPLATES
+
+
+def test_rendering_goes_by_id_and_names_the_template_as_clerks_know_it() -> None:
+    with pytest.raises(
+        NotifierError, match=r"notice template '移送函' \(police_referral\.txt\.j2\)"
+    ):
+        NoticeRenderer().render(_notice(POLICE_REFERRAL))
+
+
+PACK = """\
+pack: ids
+version: "1"
+label: 测试
+lifecycle:
+  initial: open
+  states:
+    - {id: open, label: 开}
+    - {id: done, label: 完, final: true}
+  events:
+    - {id: finish, label: 完成, from: open, to: done}
+clocks:
+  - id: work
+    label: 办理
+    start: {on_event: [received]}
+    stop: {on_enter: [done]}
+    limit: 5 workdays
+    warn: [{before: 1 workdays, template: TEMPLATE_W}]
+    basis: 测试依据
+    status: V
+escalations:
+  - id: late
+    label: 超期
+    when: breached("work")
+    do: [{notify: {to: [office], template: TEMPLATE_N}}]
+    basis: 测试依据
+    status: CONV
+routing:
+  roles:
+    - {id: office, label: 办公室}
+  digest: {at: "08:30", to: [office], template: TEMPLATE_D}
+"""
+
+
+def _pack(tmp_path: Path, name: str, w: str, n: str, d: str) -> Path:
+    path = tmp_path / f"{name}.yaml"
+    text = PACK.replace("TEMPLATE_W", w).replace("TEMPLATE_N", n).replace("TEMPLATE_D", d)
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_packs_may_name_templates_by_id_or_by_name(tmp_path: Path) -> None:
+    by_id = load_pack(_pack(tmp_path, "a", OVERDUE_WARNING, POLICE_REFERRAL, DAILY_DIGEST))
+    by_name = load_pack(_pack(tmp_path, "b", "超期预警", "移送函", "每日台账摘要"))
+    for pack in (by_id, by_name):
+        warn = pack.clock("work").warn[0]
+        notify = pack.escalation("late").do[0].notify  # type: ignore[union-attr]
+        digest = pack.routing.digest
+        assert notify is not None
+        assert digest is not None
+        assert (warn.template, notify.template, digest.template) == (
+            "超期预警",
+            "移送函",
+            "每日台账摘要",
+        )
+        assert (warn.template_id, notify.template_id, digest.template_id) == (
+            OVERDUE_WARNING,
+            POLICE_REFERRAL,
+            DAILY_DIGEST,
+        )
+    # the same rules, however spelt: the same fingerprint (cases record it)
+    assert by_id.fingerprint == by_name.fingerprint
