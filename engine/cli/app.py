@@ -944,10 +944,6 @@ _NOTICE_COLUMNS = (
 )
 
 
-def _outbox(what: str, name: str) -> Any:
-    return _library(what, "zhiqian.engine.outbox", name)
-
-
 @notices_app.command("list")
 def notices_list(
     ctx: typer.Context,
@@ -965,19 +961,18 @@ def notices_list(
 ) -> None:
     """Notices in the outbox, newest first."""
     state = _state(ctx, fmt)
-    list_notices = _outbox("notices list", "list_notices")
-    statuses = getattr(sys.modules["zhiqian.engine.outbox"], "STATUSES", ())
-    if status is not None and statuses and status not in statuses:
+    from zhiqian.engine.queries.notices import STATUSES
+
+    if status is not None and status not in STATUSES:
         raise typer.BadParameter(
-            f"{status!r} is not one of {', '.join(statuses)}", param_hint="--status"
+            f"{status!r} is not one of {', '.join(STATUSES)}", param_hint="--status"
         )
     from zhiqian.engine.cli.shapes import notice_shape
 
     with _open(state) as engine:
         case_id = _find(engine, case, history=False).id if case is not None else None
         rows = [
-            notice_shape(n)
-            for n in list_notices(engine, status=status, case_id=case_id, limit=limit)
+            notice_shape(n) for n in engine.notices(status=status, case_id=case_id, limit=limit)
         ]
     print_listing(fmt, _NOTICE_COLUMNS, rows)
 
@@ -990,11 +985,10 @@ def notices_show(
 ) -> None:
     """One notice: where it goes, its attempts, and the rendered document."""
     state = _state(ctx, fmt)
-    show_notice = _outbox("notices show", "show_notice")
     from zhiqian.engine.cli.shapes import notice_detail
 
     with _open(state) as engine:
-        shape = notice_detail(show_notice(engine, notice_id), _tz(engine))
+        shape = notice_detail(engine.notice(notice_id), _tz(engine))
     if fmt == "json":
         print_json(shape)
         return
@@ -1014,11 +1008,10 @@ def notices_retry(
 ) -> None:
     """Put a dead-lettered (or pending) notice back in the queue, due now, attempts reset."""
     state = _state(ctx, fmt)
-    retry_notice = _outbox("notices retry", "retry_notice")
     from zhiqian.engine.cli.shapes import notice_shape
 
     with _open(state, at) as engine:
-        shape = notice_shape(retry_notice(engine, notice_id))
+        shape = notice_shape(engine.retry_notice(notice_id))
     if fmt == "json":
         print_json(shape)
     else:
@@ -1047,10 +1040,9 @@ def notices_deliver(
     Channels: log and file always; email with ZHIQIAN_SMTP_HOST; webhook and apprise to the notice's address. Failures are retried later with back-off; after the last attempt a notice is dead (notices list --status dead, notices retry ID).
     """
     state = _state(ctx, fmt)
-    deliver = _outbox("notices deliver", "deliver")
     channels = _library("notices deliver", "zhiqian.engine.service.daemon", "notifiers_from_env")
     with _open(state, at) as engine:
-        report = deliver(engine, channels(notice_dir=notice_dir))
+        report = engine.deliver_notices(channels(notice_dir=notice_dir))
     shape = {
         "sent": int(report.sent),
         "retried": int(report.retried),

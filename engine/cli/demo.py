@@ -215,7 +215,6 @@ def run_demo(
     """Replay the campaign into ``folder`` (created; an old demo database there is replaced)."""
     from zhiqian.engine.engine import Engine
     from zhiqian.engine.jobs.sweep import sweep
-    from zhiqian.engine.outbox import deliver
     from zhiqian.engine.reports import (
         campaign_report,
         ledger,
@@ -271,7 +270,7 @@ def run_demo(
                         pending.remove(item)
                 sweep(engine, now=now.astimezone(UTC))
                 result.sweeps += 1
-                deliver(engine, channels, now=now.astimezone(UTC), quiet=False)
+                engine.deliver_notices(channels, at=now, quiet=False)
             if progress:
                 progress("campaign", (day - START).days + 1, total_days + 1)
             day += timedelta(days=1)
