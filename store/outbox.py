@@ -245,41 +245,45 @@ def claim_due(
     lease_until: datetime,
     quiet_until: datetime | None = None,
 ) -> Claim:
-    """Claim up to ``limit`` notices that are due for delivery at ``now``, for ``worker``.
+    """Claim up to ``limit`` due notices for delivery by ``worker``, and return them.
 
     Runs in the caller's write transaction, which must commit *before* anything is sent: the
     claim is what keeps other workers off the notices, not an open transaction, so no lock is
     held across the network.
 
-    Which rows may be taken — all of these at once:
+    For a notice to be eligible, it must fulfil all of the following conditions:
 
-    * ``status`` is ``pending`` (new, or waiting for its retry) or ``sending`` (claimed by a
-      worker whose lease has run out: it died, or is too slow, between claim and outcome);
-    * ``next_attempt_at <= now`` — for ``pending`` the time it becomes due, for ``sending`` the
-      end of its lease; ``held`` (waiting for a digest), ``digested``, ``sent`` and ``dead``
-      rows are never taken, nor a ``pending`` row whose retry time is still ahead;
-    * not row-locked by another transaction: PostgreSQL skips such rows (``FOR UPDATE SKIP
-      LOCKED``), so concurrent workers take disjoint sets and never wait on each other; on
-      SQLite the write transaction (``BEGIN IMMEDIATE``) holds the database, so workers take
+    * its ``status`` is ``pending`` (new, or waiting for its retry) or ``sending`` (claimed by
+      a worker whose lease has run out: it died, or is slow, between claim and outcome) —
+      ``held`` (waiting for a digest), ``digested``, ``sent`` and ``dead`` notices are never
+      taken;
+    * it is due: ``next_attempt_at <= now`` (for ``pending`` the time it becomes due, for
+      ``sending`` the end of the lease); a ``pending`` notice whose retry time is ahead waits;
+    * it is not row-locked by another transaction: PostgreSQL skips such rows (``FOR UPDATE
+      SKIP LOCKED``), so concurrent workers take disjoint sets and never wait on each other;
+      on SQLite the write transaction (``BEGIN IMMEDIATE``) holds the database, so workers take
       turns and each sees the claims the previous one committed;
-    * during quiet hours (``quiet_until`` given: the end of the window), only channels in
-      :data:`QUIET_EXEMPT` (inside the office). Due notices on outward channels are *deferred*
-      instead: their ``next_attempt_at`` becomes ``quiet_until``, in the same transaction, and
-      they are counted in :attr:`Claim.deferred`.
+    * during quiet hours (``quiet_until`` given), its channel is in :data:`QUIET_EXEMPT`
+      (inside the office). Due notices on outward channels are *deferred* instead, in the same
+      transaction: their ``next_attempt_at`` becomes ``quiet_until``, and
+      :attr:`Claim.deferred` counts them.
 
-    Order: oldest due first (``next_attempt_at``, then ``id``), at most ``limit`` rows.
+    Oldest due first (``next_attempt_at``, then ``id``). On each taken notice the claim sets
+    ``status = 'sending'``, ``claimed_by = worker``, ``attempts = attempts + 1`` and
+    ``next_attempt_at = lease_until`` (the lease: after it another worker may take it over).
 
-    What a claim sets on each taken row: ``status = 'sending'``, ``claimed_by = worker``,
-    ``attempts = attempts + 1`` and ``next_attempt_at = lease_until`` (the lease: after it,
-    another worker may take the notice over).
+    Fencing: write the outcome with :func:`record_outcome`, which matches ``status =
+    'sending'`` *and* the ``(claimed_by, attempts)`` pair of the returned record. A worker
+    whose lease ran out and whose notice was taken over finds a different pair (the new claim
+    bumped ``attempts``) and changes nothing — the same rule on both dialects.
 
-    What comes back: the taken notices *as claimed* (the values above already applied), in
-    claim order; an empty ``records`` when nothing is due.
-
-    Fencing: the outcome of a delivery is written with :func:`record_outcome`, which matches
-    ``status = 'sending'`` *and* the ``(claimed_by, attempts)`` pair of the returned record. A
-    worker whose lease ran out and whose notice was taken over finds a different pair (the new
-    claim bumped ``attempts``) and changes nothing, on both dialects.
+    :param now: the time of the pass (UTC-aware)
+    :param limit: the most notices to take
+    :param worker: who claims (written to ``claimed_by``; at most 64 characters)
+    :param lease_until: the end of the lease
+    :param quiet_until: the end of the quiet window ``now`` lies in, or ``None`` outside it
+    :return: the taken notices *as claimed* (the values above already applied), in claim order
+        — ``records`` is empty when nothing is due — and the number deferred
     """
     deferred = 0
     if quiet_until is not None:
