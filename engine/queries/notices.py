@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from zhiqian.engine.domain.notices import DIGEST_TEMPLATE
 from zhiqian.errors import NotifierError, Refused
 from zhiqian.notifiers import Notice, NoticeRenderer
 from zhiqian.store.outbox import STATUSES, NoticeRecord, Transactions, get_notice, select_notices
@@ -78,7 +79,7 @@ def notice_of(record: NoticeRecord | NoticeView) -> Notice:
     """The notice a channel sends for this outbox row."""
     context = dict(record.context)
     # A digest is addressed by name; other notices carry the name their escalation chose.
-    if record.template == "每日台账摘要" or "recipient_name" not in context:
+    if record.template == DIGEST_TEMPLATE or "recipient_name" not in context:
         context.setdefault("recipient_name", record.recipient_name)
     return Notice(
         id=record.id,
