@@ -31,8 +31,8 @@ if TYPE_CHECKING:
     from zhiqian.engine.domain.intake import Complaint as Complaint
     from zhiqian.engine.engine import Engine as Engine
     from zhiqian.engine.jobs.sweep import SweepResult as SweepResult
-    from zhiqian.engine.outbox import DeliveryReport as DeliveryReport
-    from zhiqian.engine.outbox import NoticeView as NoticeView
+    from zhiqian.engine.jobs.delivery import DeliveryReport as DeliveryReport
+    from zhiqian.engine.queries.notices import NoticeView as NoticeView
     from zhiqian.engine.reports import ReportCase as ReportCase
     from zhiqian.engine.views import CaseEvent as CaseEvent
     from zhiqian.engine.views import CaseView as CaseView
@@ -72,8 +72,8 @@ _LAZY = {
     "Page": "zhiqian.engine.views",
     "Complaint": "zhiqian.engine.domain.intake",
     "SweepResult": "zhiqian.engine.jobs.sweep",
-    "DeliveryReport": "zhiqian.engine.outbox",
-    "NoticeView": "zhiqian.engine.outbox",
+    "DeliveryReport": "zhiqian.engine.jobs.delivery",
+    "NoticeView": "zhiqian.engine.queries.notices",
     "ReportCase": "zhiqian.engine.reports",
     "DeliveryResult": "zhiqian.notifiers",
     "Notice": "zhiqian.notifiers",

@@ -56,10 +56,14 @@ from zhiqian.engine.views import (
 from zhiqian.rules.divisions import level_of
 
 if TYPE_CHECKING:
+    import random
+
+    from zhiqian.engine.jobs.delivery import DeliveryPolicy, DeliveryReport
     from zhiqian.engine.jobs.sweep import SweepResult
-    from zhiqian.engine.outbox import DeliveryReport, NoticeView
+    from zhiqian.engine.queries.notices import NoticeView
     from zhiqian.engine.reports import ReportCase
-    from zhiqian.notifiers import Notifier
+    from zhiqian.notifiers import NoticeRenderer, Notifier
+    from zhiqian.rules.schema import QuietHours
 
 from zhiqian.errors import (
     CaseNotFound,
@@ -1167,33 +1171,74 @@ class Engine:
         return sweep(self, now=self._now(at), batch=batch)
 
     def deliver_notices(
-        self, notifiers: Mapping[str, Notifier] | None = None, *, at: datetime | None = None
+        self,
+        notifiers: Mapping[str, Notifier] | None = None,
+        *,
+        at: datetime | None = None,
+        batch: int = 100,
+        worker: str | None = None,
+        policy: DeliveryPolicy | None = None,
+        rng: random.Random | None = None,
+        renderer: NoticeRenderer | None = None,
+        quiet: QuietHours | bool | None = True,
+        stop: Callable[[], bool] | None = None,
     ) -> DeliveryReport:
-        """Send what is due in the outbox (channels from the environment unless given)."""
-        from zhiqian.engine.outbox import deliver
-        from zhiqian.engine.service.daemon import notifiers_from_env
+        """Send what is due in the outbox through ``notifiers`` (channel → notifier); without
+        them, through the channels that need no configuration (log, and files in ./notices)."""
+        from zhiqian.engine.jobs.delivery import deliver
+        from zhiqian.notifiers import default_channels
+        from zhiqian.store.outbox import TransactionsOf
 
-        return deliver(self, notifiers or notifiers_from_env(), now=self._now(at))
+        return deliver(
+            TransactionsOf(self._write, self._read),
+            notifiers if notifiers is not None else default_channels(),
+            pack=self.pack,
+            now=self._now(at),
+            batch=batch,
+            worker=worker,
+            policy=policy,
+            rng=rng,
+            renderer=renderer,
+            quiet=quiet,
+            stop=stop,
+        )
+
+    def make_digests(self, *, at: datetime | None = None) -> int:
+        """Fold the held 超期预警 into one 每日台账摘要 per recipient for today (idempotent)."""
+        from zhiqian.engine.jobs.delivery import make_digests
+        from zhiqian.store.outbox import TransactionsOf
+
+        return make_digests(
+            TransactionsOf(self._write, self._read),
+            now=self._now(at),
+            tz=self.pack.timezone,
+            calendar=self.governing(self.pack.name, self.pack.version).calendar,
+        )
 
     def notices(
         self, *, status: str | None = None, case_id: int | None = None, limit: int = 100
     ) -> list[NoticeView]:
         """Notices in the outbox, newest first; ``status`` pending|sending|sent|dead|held|…"""
-        from zhiqian.engine.outbox import list_notices
+        from zhiqian.engine.queries.notices import list_notices
+        from zhiqian.store.outbox import TransactionsOf
 
-        return list_notices(self, status=status, case_id=case_id, limit=limit)
+        tx = TransactionsOf(self._write, self._read)
+        return list_notices(tx, status=status, case_id=case_id, limit=limit)
 
     def notice(self, notice_id: int) -> NoticeView:
         """One notice with its rendered document (``.text``)."""
-        from zhiqian.engine.outbox import show_notice
+        from zhiqian.engine.queries.notices import show_notice
+        from zhiqian.store.outbox import TransactionsOf
 
-        return show_notice(self, notice_id)
+        return show_notice(TransactionsOf(self._write, self._read), notice_id)
 
     def retry_notice(self, notice_id: int) -> NoticeView:
         """Put a dead-lettered notice back in the queue."""
-        from zhiqian.engine.outbox import retry_notice
+        from zhiqian.engine.commands.notices import retry_notice
+        from zhiqian.engine.queries.notices import view_of
 
-        return retry_notice(self, notice_id, now=self.clock.now())
+        with self._write() as conn:
+            return view_of(retry_notice(conn, notice_id, now=self.clock.now().astimezone(UTC)))
 
     # -- reports ------------------------------------------------------------------------------
 

@@ -35,6 +35,7 @@ from zhiqian.notifiers._memory import MemoryNotifier as MemoryNotifier
 from zhiqian.notifiers._memory import SentNotice as SentNotice
 from zhiqian.notifiers._registry import BUILTIN_NOTIFIERS as BUILTIN_NOTIFIERS
 from zhiqian.notifiers._registry import ENTRY_POINT_GROUP as ENTRY_POINT_GROUP
+from zhiqian.notifiers._registry import default_channels as default_channels
 from zhiqian.notifiers._registry import load_notifier as load_notifier
 from zhiqian.notifiers._registry import notifier_registry as notifier_registry
 from zhiqian.notifiers._smtp import SmtpNotifier as SmtpNotifier
@@ -111,6 +112,7 @@ __all__ = [
     "TemplateKey",
     "TemplateName",
     "WebhookNotifier",
+    "default_channels",
     "header_safe_key",
     "key_digest",
     "load_notifier",

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import inspect
 import logging
+import os
 from collections.abc import Callable, Mapping
 from importlib.metadata import EntryPoint, entry_points
 from types import MappingProxyType
@@ -27,7 +28,13 @@ from zhiqian.notifiers._smtp import SmtpNotifier
 from zhiqian.notifiers._types import Notifier
 from zhiqian.notifiers._webhook import WebhookNotifier
 
-__all__ = ["BUILTIN_NOTIFIERS", "ENTRY_POINT_GROUP", "load_notifier", "notifier_registry"]
+__all__ = [
+    "BUILTIN_NOTIFIERS",
+    "ENTRY_POINT_GROUP",
+    "default_channels",
+    "load_notifier",
+    "notifier_registry",
+]
 
 ENTRY_POINT_GROUP: Final = "zhiqian.notifiers"
 NotifierFactory = Callable[..., Notifier]
@@ -148,3 +155,10 @@ def load_notifier(kind: str, **config: Any) -> Notifier:
             retryable=False,
         )
     return notifier
+
+
+def default_channels(notice_dir: str | os.PathLike[str] = "notices") -> dict[str, Notifier]:
+    """The channels that need no configuration (channel → notifier), built through the
+    registry: ``log``, and ``file`` writing into ``notice_dir``. What an engine delivers through
+    when its caller names no channels; deployments configure the outward ones."""
+    return {"log": load_notifier("log"), "file": load_notifier("file", folder=notice_dir)}

@@ -1,4 +1,4 @@
-"""Queueing a notice into the outbox, inside the caller's transaction."""
+"""Writing the outbox, inside the caller's transaction: queue a notice, queue a dead one again."""
 
 from __future__ import annotations
 
@@ -8,10 +8,19 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from zhiqian.errors import Refused
 from zhiqian.notifiers import REQUIRED_CONTEXT, Notice, make_idempotency_key
-from zhiqian.store.outbox import HELD, PENDING, insert_notice
+from zhiqian.store.outbox import (
+    DEAD,
+    HELD,
+    PENDING,
+    NoticeRecord,
+    insert_notice,
+    lock_notice,
+    requeue,
+)
 
-__all__ = ["queue_notice"]
+__all__ = ["queue_notice", "retry_notice"]
 
 
 def queue_notice(
@@ -85,3 +94,20 @@ def queue_notice(
             "created_at": now,
         },
     )
+
+
+def retry_notice(conn: sa.Connection, notice_id: int, *, now: datetime) -> NoticeRecord:
+    """Put a dead (or failing) notice back in the queue, due ``now``, with its attempts reset.
+
+    Runs in the caller's write transaction; the notice is locked first, so a delivery worker
+    cannot claim it between the check and the write. Raises ``Refused`` for an unknown notice
+    and for one that is not dead or pending (a sent notice is never sent again this way; a
+    ``sending`` one belongs to its worker until the lease runs out)."""
+    found = lock_notice(conn, notice_id)
+    if found is None:
+        raise Refused(f"no notice {notice_id} in the outbox")
+    if found.status not in (DEAD, PENDING):
+        raise Refused(
+            f"notice {notice_id} is {found.status}: only a dead or pending notice can be retried"
+        )
+    return requeue(conn, notice_id, now=now)

@@ -41,18 +41,11 @@ from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
 from zhiqian.clock import Clock, FrozenClock
+from zhiqian.engine.domain.notices import digest_due
 from zhiqian.engine.escalation import install
+from zhiqian.engine.jobs.delivery import DeliveryPolicy
 from zhiqian.engine.jobs.sweep import SweepResult, sweep
-from zhiqian.engine.outbox import (
-    DeliveryPolicy,
-    default_worker,
-    deliver,
-    digest_due,
-    list_notices,
-    make_digests,
-    retry_notice,
-    show_notice,
-)
+from zhiqian.engine.jobs.worker import default_worker
 from zhiqian.engine.routing import Router
 from zhiqian.notifiers import (
     AppriseNotifier,
@@ -70,13 +63,10 @@ if TYPE_CHECKING:
 __all__ = [
     "Daemon",
     "JsonFormatter",
-    "list_notices",
     "main",
     "notifiers_from_env",
-    "retry_notice",
     "run",
     "run_daemon",
-    "show_notice",
 ]
 
 _log = logging.getLogger("zhiqian.daemon")
@@ -204,10 +194,8 @@ class Daemon:
         return result
 
     def deliver_job(self) -> None:
-        report = deliver(
-            self.engine,
+        report = self.engine.deliver_notices(
             self.notifiers,
-            now=self.engine.clock.now(),
             batch=self.deliver_batch,
             worker=self.worker,
             policy=self.policy,
@@ -226,7 +214,7 @@ class Daemon:
             )
 
     def digest_job(self) -> None:
-        made = make_digests(self.engine, now=self.engine.clock.now())
+        made = self.engine.make_digests()
         _info("digest", worker=self.worker, digests=made)
 
     def monthly_job(self, report_id: str) -> None:

@@ -13,7 +13,8 @@ import pytest
 from zhiqian import Engine
 
 pytestmark = pytest.mark.skipif(
-    importlib.util.find_spec("zhiqian.engine.outbox") is None, reason="no outbox in this build"
+    importlib.util.find_spec("zhiqian.engine.jobs.delivery") is None,
+    reason="no outbox in this build",
 )
 
 AT = "2026-12-01T09:00:00+08:00"
@@ -40,7 +41,7 @@ def outbox(
     records_file: Callable[..., Path],
     quiet: Callable[..., dict[str, Any]],
 ) -> Any:
-    from zhiqian.engine.outbox import queue_notice
+    from zhiqian.engine.commands.notices import queue_notice
 
     # A case no rule escalates on receipt: the outbox then holds only the notice written below.
     assert cli("case", "add", str(records_file([quiet(0)])), "--at", AT).code == 0

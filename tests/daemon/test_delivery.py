@@ -21,16 +21,9 @@ from _seed import write_pack
 from aiosmtpd.controller import Controller
 
 from zhiqian import Engine, FrozenClock, Refused
+from zhiqian.engine.domain.notices import quiet_until
 from zhiqian.engine.escalation import install
-from zhiqian.engine.outbox import (
-    DeliveryPolicy,
-    deliver,
-    list_notices,
-    make_digests,
-    quiet_until,
-    retry_notice,
-    show_notice,
-)
+from zhiqian.engine.jobs.delivery import DeliveryPolicy
 from zhiqian.engine.routing import Router
 from zhiqian.notifiers import (
     FileNotifier,
@@ -176,20 +169,20 @@ def test_outage_then_recovery_delivers_every_notice_exactly_once(
         install(eng, router=Router(environ=env))
         for seed in range(5):
             eng.receive(_major(seed))
-        outward = [n for n in list_notices(eng) if n.channel in ("email", "webhook")]
+        outward = [n for n in eng.notices() if n.channel in ("email", "webhook")]
         assert len(outward) == 10  # 5 督办通知 × (email, webhook) to the city office
-        first = deliver(eng, notifiers, rng=rng)
+        first = eng.deliver_notices(notifiers, rng=rng)
         assert first.sent == 5  # the leaders' log notices
         assert first.retried == 10
         for _ in range(3):  # still down: each pass waits for the back-off
             clock.advance(hours=2)
-            assert deliver(eng, notifiers, rng=rng).retried == 10
+            assert eng.deliver_notices(notifiers, rng=rng).retried == 10
         outage.down = False
         clock.advance(hours=2)
-        assert deliver(eng, notifiers, rng=rng).sent == 10
+        assert eng.deliver_notices(notifiers, rng=rng).sent == 10
         clock.advance(days=1)
-        assert deliver(eng, notifiers, rng=rng).sent == 0  # nothing twice
-        rows = list_notices(eng)
+        assert eng.deliver_notices(notifiers, rng=rng).sent == 0  # nothing twice
+        rows = eng.notices()
     assert {n.status for n in rows} == {"sent"}
     assert len(server.accepted) == 5
     assert len(accepted) == 5
@@ -207,12 +200,12 @@ def test_backoff_grows_with_jitter_then_dead_letter_and_retry(engine: Engine) ->
     notifiers = {"log": memory, "file": memory}
     policy = DeliveryPolicy(max_attempts=4, base_delay=60, max_delay=600)
     rng = random.Random(42)
-    total = len(list_notices(engine))
+    total = len(engine.notices())
     memory.fail_next(100, retryable=True, detail="remote down")
     delays: list[float] = []
     for attempt in range(1, 5):
-        report = deliver(engine, notifiers, policy=policy, rng=rng)
-        pending = [n for n in list_notices(engine) if n.status == "pending"]
+        report = engine.deliver_notices(notifiers, policy=policy, rng=rng)
+        pending = [n for n in engine.notices() if n.status == "pending"]
         if attempt < 4:
             assert report.retried == total
             soonest = min(n.next_attempt_at for n in pending if n.next_attempt_at)
@@ -224,18 +217,18 @@ def test_backoff_grows_with_jitter_then_dead_letter_and_retry(engine: Engine) ->
         else:
             assert report.dead == total
     assert delays == sorted(delays)
-    dead = list_notices(engine, status="dead")
+    dead = engine.notices(status="dead")
     assert len(dead) == total
     assert dead[0].last_error == "remote down"
     memory.clear()
-    again = retry_notice(engine, dead[0].id)
+    again = engine.retry_notice(dead[0].id)
     assert (again.status, again.attempts) == ("pending", 0)
-    assert deliver(engine, notifiers, policy=policy, rng=rng).sent == 1
+    assert engine.deliver_notices(notifiers, policy=policy, rng=rng).sent == 1
     assert [s.notice.id for s in memory.sent] == [dead[0].id]
     with pytest.raises(Refused, match="only a dead or pending notice"):
-        retry_notice(engine, dead[0].id)
+        engine.retry_notice(dead[0].id)
     with pytest.raises(Refused, match="no notice"):
-        retry_notice(engine, 10_000)
+        engine.retry_notice(10_000)
 
 
 def test_quiet_hours_hold_outward_channels_until_the_window_ends(
@@ -249,16 +242,16 @@ def test_quiet_hours_hold_outward_channels_until_the_window_ends(
         install(eng, router=Router(environ=env))
         eng.receive({**_major(3), "received_at": night.isoformat()})
         notifiers = {"email": memory, "webhook": memory, "log": LogNotifier()}
-        report = deliver(eng, notifiers)
+        report = eng.deliver_notices(notifiers)
         assert report.deferred == 2
         assert report.sent == 1
         morning = datetime(2026, 3, 3, 0, 0, tzinfo=UTC)  # 08:00 local: the window's end
-        waiting = [n for n in list_notices(eng) if n.status == "pending"]
+        waiting = [n for n in eng.notices() if n.status == "pending"]
         assert {n.next_attempt_at for n in waiting} == {morning}
         clock.set(morning - timedelta(minutes=1))
-        assert deliver(eng, notifiers).sent == 0
+        assert eng.deliver_notices(notifiers).sent == 0
         clock.set(morning)
-        assert deliver(eng, notifiers).sent == 2
+        assert eng.deliver_notices(notifiers).sent == 2
     assert quiet_until(None, night, UTC) is None
 
 
@@ -287,22 +280,22 @@ def test_digest_folds_a_days_warnings_into_one_notice(db_url: str, pack: Path) -
             ids.append(case.id)
         clock.advance(days=120)
         sweep(eng)
-        held = list_notices(eng, status="held")
+        held = eng.notices(status="held")
         # investigation_overdue → county_office (email): held for the digest, one per case
         assert {n.case_id for n in held if n.rule_id == "investigation_overdue"} == set(ids)
         assert all(n.template == "超期预警" for n in held)
-        assert make_digests(eng) == 1
-        assert make_digests(eng) == 0  # idempotent for the day
-        digests = [n for n in list_notices(eng) if n.template == "每日台账摘要"]
+        assert eng.make_digests() == 1
+        assert eng.make_digests() == 0  # idempotent for the day
+        digests = [n for n in eng.notices() if n.template == "每日台账摘要"]
         assert len(digests) == 1
         assert len(digests[0].context["cases"]) == len(held)
-        assert {n.status for n in list_notices(eng) if n.id in {h.id for h in held}} == {"digested"}
-        text = show_notice(eng, digests[0].id).text
+        assert {n.status for n in eng.notices() if n.id in {h.id for h in held}} == {"digested"}
+        text = eng.notice(digests[0].id).text
         assert text is not None
         assert "每日台账摘要" in text
         assert "超期" in text
         memory = MemoryNotifier()
-        deliver(eng, {"email": memory, "log": memory, "file": memory})
+        eng.deliver_notices({"email": memory, "log": memory, "file": memory})
         mails = [s for s in memory.sent if s.notice.template == "每日台账摘要"]
         assert len(mails) == 1
         assert mails[0].notice.address == "county@rsj.example.gov.cn"
@@ -312,7 +305,7 @@ def test_a_role_without_address_goes_to_the_log_and_says_so(db_url: str, pack: P
     with Engine.open(db_url, pack=pack, create=True, clock=FrozenClock(NOW)) as eng:
         install(eng, router=Router(environ={}))
         eng.receive(_major(4))
-        city = [n for n in list_notices(eng) if n.recipient.startswith("city_office@")]
+        city = [n for n in eng.notices() if n.recipient.startswith("city_office@")]
     assert {n.channel for n in city} == {"log"}
     assert len(city) == 2  # one per configured channel: nothing silently merged or lost
     assert all(n.note and "ZQ_CITY" in n.note for n in city)
@@ -333,7 +326,7 @@ def test_division_specific_address_wins(tmp_path: Path) -> None:
 
 def test_unique_key_makes_a_second_notice_impossible(engine: Engine) -> None:
     case = engine.receive(_major(5))
-    before = len(list_notices(engine))
+    before = len(engine.notices())
     with engine._write() as conn:  # what a second daemon racing this one would try
         from zhiqian.engine.escalation import escalator_of
 
@@ -341,12 +334,12 @@ def test_unique_key_makes_a_second_notice_impossible(engine: Engine) -> None:
         assert escalator is not None
         conn.execute(sa.text("DELETE FROM zq_escalations WHERE case_id = :c"), {"c": case.id})
         escalator.evaluate(engine, conn, case.id, engine.clock.now())
-    assert len(list_notices(engine)) == before
+    assert len(engine.notices()) == before
 
 
 def test_file_channel_writes_each_document_once(engine: Engine, tmp_path: Path) -> None:
     engine.receive(_major(6))
     folder = tmp_path / "out"
     notifier = FileNotifier(folder)
-    assert deliver(engine, {"log": notifier, "file": notifier}).sent == len(list_notices(engine))
-    assert len(list(folder.glob("*.txt"))) == len(list_notices(engine))
+    assert engine.deliver_notices({"log": notifier, "file": notifier}).sent == len(engine.notices())
+    assert len(list(folder.glob("*.txt"))) == len(engine.notices())

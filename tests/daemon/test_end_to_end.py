@@ -15,9 +15,10 @@ import pytest
 from zhiqian import Engine, FrozenClock
 from zhiqian.engine.escalation import install, list_escalations
 from zhiqian.engine.jobs.sweep import sweep
-from zhiqian.engine.outbox import deliver, list_notices, make_digests, show_notice
+from zhiqian.engine.queries.notices import show_notice
 from zhiqian.engine.routing import LeaderDirectory, Router
 from zhiqian.notifiers import FileNotifier, NoticeRenderer
+from zhiqian.store.outbox import TransactionsOf
 from zhiqian.testing import sample_complaint
 
 START = datetime(2026, 1, 5, 2, 0, tzinfo=UTC)  # Monday 10:00 in Shanghai
@@ -133,13 +134,14 @@ def test_breach_raise_twice_leader_and_police(db_url: str, pack: Path, tmp_path:
         ]
 
         # Every notice renders; the referral letter carries what the police need.
-        make_digests(eng)
-        notices = list_notices(eng)
+        eng.make_digests()
+        notices = eng.notices()
         templates = {n.template for n in notices}
         assert {"超期预警", "提级办理通知书", "督办通知", "移送函", "每日台账摘要"} <= templates
         renderer = NoticeRenderer()
+        tx = TransactionsOf(eng._write, eng._read)
         for notice in notices:
-            text = show_notice(eng, notice.id, renderer=renderer).text
+            text = show_notice(tx, notice.id, renderer=renderer).text
             assert text is not None
             assert not text.startswith("(cannot"), (notice.template, text)
         raised = [n for n in notices if n.template == "提级办理通知书"]
@@ -148,7 +150,7 @@ def test_breach_raise_twice_leader_and_police(db_url: str, pack: Path, tmp_path:
             "province_office@140000",
         }
         referral = next(n for n in notices if n.template == "移送函")
-        letter = show_notice(eng, referral.id).text or ""
+        letter = eng.notice(referral.id).text or ""
         assert "拒不支付劳动报酬罪" in letter
         assert case.complainant_phone in letter
         assert referral.recipient_name == "赵卫国"
@@ -156,9 +158,9 @@ def test_breach_raise_twice_leader_and_police(db_url: str, pack: Path, tmp_path:
 
         folder = tmp_path / "notices"
         channel = FileNotifier(folder)
-        report = deliver(eng, {"log": channel, "file": channel})
+        report = eng.deliver_notices({"log": channel, "file": channel})
         assert report.dead == 0
-        sent = [n for n in list_notices(eng) if n.status == "sent"]
+        sent = [n for n in eng.notices() if n.status == "sent"]
         assert len(sent) == report.sent
         assert eng.verify_audit() == []
         clock.advance(days=1)

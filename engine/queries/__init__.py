@@ -1,0 +1,1 @@
+"""Reads: what the facade shows of cases, deadlines, notices and the audit log."""
