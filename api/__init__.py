@@ -30,8 +30,8 @@ from zhiqian.errors import ZhiqianError as ZhiqianError
 if TYPE_CHECKING:
     from zhiqian.engine.domain.intake import Complaint as Complaint
     from zhiqian.engine.engine import Engine as Engine
-    from zhiqian.engine.jobs.sweep import SweepResult as SweepResult
     from zhiqian.engine.jobs.delivery import DeliveryReport as DeliveryReport
+    from zhiqian.engine.jobs.sweep import SweepResult as SweepResult
     from zhiqian.engine.queries.notices import NoticeView as NoticeView
     from zhiqian.engine.reports import ReportCase as ReportCase
     from zhiqian.engine.views import CaseEvent as CaseEvent
