@@ -30,6 +30,7 @@ from zhiqian.errors import ZhiqianError as ZhiqianError
 if TYPE_CHECKING:
     from zhiqian.engine.domain.intake import Complaint as Complaint
     from zhiqian.engine.engine import Engine as Engine
+    from zhiqian.engine.jobs.delivery import DeliveryPolicy as DeliveryPolicy
     from zhiqian.engine.jobs.delivery import DeliveryReport as DeliveryReport
     from zhiqian.engine.jobs.sweep import SweepResult as SweepResult
     from zhiqian.engine.queries.notices import NoticeView as NoticeView
@@ -46,11 +47,13 @@ if TYPE_CHECKING:
     from zhiqian.engine.views import Page as Page
     from zhiqian.notifiers import DeliveryResult as DeliveryResult
     from zhiqian.notifiers import Notice as Notice
+    from zhiqian.notifiers import NoticeRenderer as NoticeRenderer
     from zhiqian.notifiers import Notifier as Notifier
     from zhiqian.notifiers import RenderedNotice as RenderedNotice
     from zhiqian.rules.calendar import LegalCalendar as LegalCalendar
     from zhiqian.rules.limits import Limit as Limit
     from zhiqian.rules.loader import RulePack as RulePack
+    from zhiqian.rules.schema import QuietHours as QuietHours
 
 __version__ = "0.1.0"
 
@@ -73,6 +76,9 @@ _LAZY = {
     "Complaint": "zhiqian.engine.domain.intake",
     "SweepResult": "zhiqian.engine.jobs.sweep",
     "DeliveryReport": "zhiqian.engine.jobs.delivery",
+    "DeliveryPolicy": "zhiqian.engine.jobs.delivery",
+    "NoticeRenderer": "zhiqian.notifiers",
+    "QuietHours": "zhiqian.rules.schema",
     "NoticeView": "zhiqian.engine.queries.notices",
     "ReportCase": "zhiqian.engine.reports",
     "DeliveryResult": "zhiqian.notifiers",
@@ -107,6 +113,7 @@ __all__ = [
     "Complaint",
     "ConflictError",
     "DeadlineMove",
+    "DeliveryPolicy",
     "DeliveryReport",
     "DeliveryResult",
     "DueItem",
@@ -123,10 +130,12 @@ __all__ = [
     "LegalCalendar",
     "Limit",
     "Notice",
+    "NoticeRenderer",
     "NoticeView",
     "Notifier",
     "NotifierError",
     "Page",
+    "QuietHours",
     "Refused",
     "RenderedNotice",
     "ReportCase",
