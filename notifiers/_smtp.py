@@ -182,9 +182,14 @@ class SmtpNotifier:
                 return DeliveryResult.failed(
                     f"smtp {where}: {exc.smtp_code} {_text(exc.smtp_error)}", retryable=True
                 )
+            origin = (
+                "the settings"
+                if self._login is not None
+                else f"{self.username_env}/{self.password_env}"
+            )
             raise NotifierError(
                 f"notifier {self.name!r}: {where} rejected the credentials from "
-                f"{self.username_env}/{self.password_env}: {exc.smtp_code} {_text(exc.smtp_error)}",
+                f"{origin}: {exc.smtp_code} {_text(exc.smtp_error)}",
                 retryable=False,
             ) from exc
         except smtplib.SMTPNotSupportedError as exc:
