@@ -127,3 +127,47 @@ def test_scheduler_log_lines_are_json_too() -> None:
     assert "was missed by 0:00:03" in records[0]["msg"]
     assert (scheduler.level, logging.getLogger("apscheduler").propagate) == before
     assert not logging.getLogger("zhiqian").handlers  # the handler is gone after the block
+
+
+def test_the_cli_and_python_m_reach_the_same_run(
+    monkeypatch: pytest.MonkeyPatch, sqlite_url: str, tmp_path: Path
+) -> None:
+    from typer.testing import CliRunner
+
+    from zhiqian.engine.cli import app
+    from zhiqian.engine.service import __main__ as entry
+    from zhiqian.engine.service import daemon
+
+    calls: list[tuple[Settings, str | None, dict[str, Any]]] = []
+
+    def fake_run(settings: Settings, url: str | None = None, **options: Any) -> int:
+        calls.append((settings, url, options))
+        return 0
+
+    monkeypatch.setattr(daemon, "run", fake_run)
+    monkeypatch.setenv("ZQ_COUNTY", "county@rsj.example.gov.cn")
+    at = "2026-03-02T10:00:00+08:00"
+    common = ["--once", "--at", at, "--notice-dir", str(tmp_path), "--batch", "7"]
+    assert entry.main([sqlite_url, *common]) == 0
+    done = CliRunner().invoke(app, ["--db", sqlite_url, "daemon", *common])
+    assert done.exit_code == 0, done.output
+    assert len(calls) == 2
+    (s1, url1, o1), (s2, url2, o2) = calls
+    assert url1 == url2 == sqlite_url
+    assert s1 == s2
+    assert s1.notice_dir == tmp_path
+    assert s1.addresses["ZQ_COUNTY"] == "county@rsj.example.gov.cn"
+    assert (o1["once"], o2["once"], o1["batch"], o2["batch"]) == (True, True, 7, 7)
+    when = datetime.fromisoformat(at)
+    assert o1["at"] == when
+    assert o2["clock"].now() == when
+
+
+def test_python_m_logs_a_bad_pack_as_json(capsys: pytest.CaptureFixture[str]) -> None:
+    from zhiqian.engine.service.__main__ import main
+
+    assert main(["sqlite:///unused.db", "--pack", "no-such-pack", "--once"]) == 1
+    (line,) = capsys.readouterr().err.splitlines()
+    record = json.loads(line)
+    assert (record["event"], record["error_type"]) == ("start_failed", "RuleError")
+    assert "no-such-pack" in record["msg"]
