@@ -57,13 +57,13 @@ from zhiqian.engine.outbox import (
 )
 from zhiqian.engine.routing import Router, address_variables
 from zhiqian.engine.service.logging import JsonFormatter, event, json_logging, start_failed
-from zhiqian.engine.service.settings import Settings
+from zhiqian.engine.service.settings import Settings, SettingsError
 from zhiqian.errors import RuleError, RuleProblem
 from zhiqian.notifiers import NoticeRenderer, Notifier, default_channels
 from zhiqian.rules.loader import RulePack, load_pack
 
 if TYPE_CHECKING:
-    from zhiqian.engine.engine import Engine
+    from zhiqian import Engine
 
 __all__ = [
     "Daemon",
@@ -358,15 +358,13 @@ def run(
         if clock is not None:
             raise TypeError("run: give at or clock, not both")
         clock = FrozenClock(at)
-    from zhiqian.engine.engine import Engine
+    from zhiqian import Engine  # the lazy facade: the engine's imports wait until here
 
     with json_logging(log_stream or sys.stderr, level=log_level):
         try:
             target = url or settings.database
             if target is None:
-                raise RuleError(
-                    [RuleProblem("settings", None, "no database URL (give one, or ZHIQIAN_DB)")]
-                )
+                raise SettingsError("ZHIQIAN_DB", "no database URL given", source="default")
             rule_pack = _pack(pack if pack is not None else settings.pack)
             router = settings.router()
             channels = dict(notifiers) if notifiers is not None else settings.channels([rule_pack])

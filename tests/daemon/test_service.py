@@ -16,7 +16,7 @@ from _seed import seed_cases, write_pack
 
 from zhiqian import Engine, FrozenClock
 from zhiqian.engine.escalation import escalator_of, list_escalations
-from zhiqian.engine.service import Daemon, Settings, run
+from zhiqian.engine.service import Daemon, Settings, SettingsError, run
 from zhiqian.engine.service.logging import json_logging
 from zhiqian.errors import StoreError
 from zhiqian.notifiers import MemoryNotifier
@@ -171,3 +171,10 @@ def test_python_m_logs_a_bad_pack_as_json(capsys: pytest.CaptureFixture[str]) ->
     record = json.loads(line)
     assert (record["event"], record["error_type"]) == ("start_failed", "RuleError")
     assert "no-such-pack" in record["msg"]
+
+
+def test_no_database_url_is_a_settings_error() -> None:
+    stream = io.StringIO()
+    with pytest.raises(SettingsError, match="ZHIQIAN_DB"):
+        run(Settings(), once=True, log_stream=stream)
+    assert json.loads(stream.getvalue())["error_type"] == "SettingsError"
