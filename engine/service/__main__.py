@@ -13,12 +13,12 @@ from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
 
+from zhiqian import ZhiqianError
 from zhiqian.engine.routing import address_variables
 from zhiqian.engine.service import daemon
 from zhiqian.engine.service.logging import json_logging, start_failed
 from zhiqian.engine.service.settings import Settings
-from zhiqian.errors import ZhiqianError
-from zhiqian.rules.loader import load_pack
+from zhiqian.rules import load_pack
 
 __all__ = ["main", "parser"]
 

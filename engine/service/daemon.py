@@ -44,7 +44,7 @@ from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
 import zhiqian
-from zhiqian.clock import Clock, FrozenClock
+from zhiqian import Clock, FrozenClock, RuleError, RuleProblem
 from zhiqian.engine.escalation import install
 from zhiqian.engine.jobs.monthly import write_monthly_ledger
 from zhiqian.engine.jobs.sweep import SweepResult, sweep
@@ -58,9 +58,8 @@ from zhiqian.engine.outbox import (
 from zhiqian.engine.routing import Router, address_variables
 from zhiqian.engine.service.logging import JsonFormatter, event, json_logging, start_failed
 from zhiqian.engine.service.settings import Settings, SettingsError
-from zhiqian.errors import RuleError, RuleProblem
 from zhiqian.notifiers import NoticeRenderer, Notifier, default_channels
-from zhiqian.rules.loader import RulePack, load_pack
+from zhiqian.rules import RulePack, load_pack
 
 if TYPE_CHECKING:
     from zhiqian import Engine

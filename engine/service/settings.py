@@ -33,8 +33,8 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any, Final
 
+from zhiqian import NotifierError, ZhiqianError
 from zhiqian.engine.routing import LeaderDirectory, Router, is_address_variable
-from zhiqian.errors import NotifierError, ZhiqianError
 from zhiqian.notifiers import (
     BUILTIN_NOTIFIERS,
     CHANNEL_KINDS,
@@ -42,8 +42,7 @@ from zhiqian.notifiers import (
     build_channel,
     default_channels,
 )
-from zhiqian.rules.calendar import CALENDAR_DIR_ENV, LegalCalendar
-from zhiqian.rules.loader import RulePack
+from zhiqian.rules import LegalCalendar, RulePack
 
 __all__ = [
     "ADDRESS_PREFIX",
@@ -57,6 +56,7 @@ ADDRESS_PREFIX: Final = "ZQ_"  # routing addresses: every variable of this prefi
 _TRUE: Final = frozenset({"1", "true", "yes", "on"})
 _FALSE: Final = frozenset({"", "0", "false", "no", "off"})
 _MASK: Final = "****"
+CALENDAR_DIR_ENV: Final = "ZHIQIAN_CALENDAR_DIR"  # as zhiqian.rules.calendar documents it
 
 
 class SettingsError(ZhiqianError, ValueError):
