@@ -1,7 +1,9 @@
 """Who a notice goes to: routing roles resolved to a division, a name, a channel and an address.
 
 The pack says which roles exist, at which level they sit and over which channels they hear
-(``routing.roles``); it never holds an address. Addresses come from the environment only:
+(``routing.roles``); it never holds an address. Addresses are handed to the ``Router`` as a
+mapping of variable name → value (the deployment's settings read them from the environment;
+nothing here reads it):
 
 - ``address_env`` names a variable, e.g. ``ZQ_COUNTY_OFFICE``. A division-specific variable
   ``ZQ_COUNTY_OFFICE_140302`` wins over it (looked up from the division upwards, so
@@ -13,7 +15,7 @@ A channel that needs an address and has none is replaced by ``log`` with a note 
 notice is never lost, and the operator sees what to configure.
 
 The leader directory (领导包案) maps a division and a role title to a named person, from a JSON
-file (``ZHIQIAN_LEADERS`` names it)::
+file (the settings' ``ZHIQIAN_LEADERS`` names it; ``LeaderDirectory.from_file`` reads it)::
 
     {"140302": {"分管领导": {"name": "王建华", "email": "wjh@rsj.example.gov.cn"}},
      "140300": {"包案领导": {"name": "李卫东"}}}
@@ -28,7 +30,7 @@ from __future__ import annotations
 import json
 import os
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Final
@@ -39,18 +41,17 @@ from zhiqian.rules.schema import RoleSpec
 
 __all__ = [
     "ADDRESSLESS_CHANNELS",
-    "LEADERS_ENV",
     "LEADER_ROLE",
     "LeaderDirectory",
     "Person",
     "Recipient",
     "Router",
+    "address_variables",
     "division_for_level",
     "division_name",
     "office_name",
 ]
 
-LEADERS_ENV: Final = "ZHIQIAN_LEADERS"
 LEADER_ROLE: Final = "leader"  # the role whose recipient is the case's named leader
 # Channels that work without an address (the file channel has its own folder by default).
 ADDRESSLESS_CHANNELS: Final = frozenset({"log", "file", "memory"})
@@ -133,11 +134,6 @@ class LeaderDirectory:
                 entries.setdefault(code, {})[title] = Person(str(person["name"]), addresses)
         return cls(entries)
 
-    @classmethod
-    def from_env(cls, environ: Mapping[str, str] | None = None) -> LeaderDirectory:
-        path = (os.environ if environ is None else environ).get(LEADERS_ENV)
-        return cls.from_file(path) if path else cls()
-
     def find(self, division: str, title: str) -> Person | None:
         at: str | None = division
         while at is not None:
@@ -169,22 +165,25 @@ class Recipient:
 
 
 class Router:
-    """Resolves routing roles for a case. ``environ`` defaults to ``os.environ`` read at each
-    call (so an operator can add an address without restarting); ``directory`` to the file
-    ``ZHIQIAN_LEADERS`` names."""
+    """Resolves routing roles for a case over the ``addresses`` (variable name → value, as
+    ``address_env`` names them) and the leader ``directory`` it is given. ``Router()`` knows no
+    address and no leader: every outward channel falls back to ``log`` with a note.
+
+    ``environ`` is the older name of ``addresses`` (same meaning; give one of them)."""
 
     def __init__(
         self,
+        addresses: Mapping[str, str] | None = None,
         *,
-        environ: Mapping[str, str] | None = None,
         directory: LeaderDirectory | None = None,
+        environ: Mapping[str, str] | None = None,
     ) -> None:
-        self._environ = environ
-        self.directory = directory if directory is not None else LeaderDirectory.from_env(environ)
-
-    @property
-    def environ(self) -> Mapping[str, str]:
-        return os.environ if self._environ is None else self._environ
+        if addresses is not None and environ is not None:
+            raise TypeError("Router: give addresses or environ, not both")
+        chosen = addresses if addresses is not None else environ
+        # A copy: what routes a notice must not change under the router's feet.
+        self.addresses: Mapping[str, str] = dict(chosen or {})
+        self.directory = directory if directory is not None else LeaderDirectory()
 
     def role(self, pack: RulePack, role_id: str) -> RoleSpec:
         spec = pack.routing.role(role_id)
@@ -241,7 +240,7 @@ class Router:
             return person.addresses[channel]
         if spec.address_env is None:
             return ""
-        env = self.environ
+        env = self.addresses
         at: str | None = division
         while at is not None:
             value = env.get(f"{spec.address_env}_{at}")
@@ -250,6 +249,24 @@ class Router:
             at = parent(at)
         value = env.get(spec.address_env)
         return _pick(value, channel) if value else ""
+
+
+def address_variables(pack: RulePack) -> frozenset[str]:
+    """The variables the pack's roles take addresses from (``address_env``, without the
+    division-specific ``_<code>`` variants, which share the name as a prefix)."""
+    return frozenset(r.address_env for r in pack.routing.roles if r.address_env)
+
+
+def is_address_variable(name: str, bases: Iterable[str]) -> bool:
+    """``name`` is one of ``bases`` or a division-specific variant ``<base>_<6 digits>``."""
+    for base in bases:
+        if name == base:
+            return True
+        if name.startswith(base + "_"):
+            code = name[len(base) + 1 :]
+            if len(code) == 6 and code.isdigit():
+                return True
+    return False
 
 
 def _pick(value: str, channel: str) -> str:

@@ -34,7 +34,9 @@ from zhiqian.notifiers._log import LogNotifier as LogNotifier
 from zhiqian.notifiers._memory import MemoryNotifier as MemoryNotifier
 from zhiqian.notifiers._memory import SentNotice as SentNotice
 from zhiqian.notifiers._registry import BUILTIN_NOTIFIERS as BUILTIN_NOTIFIERS
+from zhiqian.notifiers._registry import CHANNEL_KINDS as CHANNEL_KINDS
 from zhiqian.notifiers._registry import ENTRY_POINT_GROUP as ENTRY_POINT_GROUP
+from zhiqian.notifiers._registry import build_channel as build_channel
 from zhiqian.notifiers._registry import default_channels as default_channels
 from zhiqian.notifiers._registry import load_notifier as load_notifier
 from zhiqian.notifiers._registry import notifier_registry as notifier_registry
@@ -79,6 +81,7 @@ from zhiqian.notifiers._webhook import verify_webhook_signature as verify_webhoo
 
 __all__ = [
     "BUILTIN_NOTIFIERS",
+    "CHANNEL_KINDS",
     "DAILY_DIGEST",
     "ENTRY_POINT_GROUP",
     "ESCALATION_NOTICE",
@@ -112,6 +115,7 @@ __all__ = [
     "TemplateKey",
     "TemplateName",
     "WebhookNotifier",
+    "build_channel",
     "default_channels",
     "header_safe_key",
     "key_digest",

@@ -7,6 +7,12 @@ A third-party channel is a package that declares, in its own pyproject::
 
 where ``SmsNotifier(**config)`` returns an object with ``name`` and ``send(notice, rendered)``.
 Built-in names cannot be taken over by an entry point (it is skipped with a logged warning).
+
+A pack routes to *channels* by name (``channels: [log, email, sms]``); a channel is built from
+the notifier *kind* of the same name, except ``email``, which the ``smtp`` kind serves
+(``CHANNEL_KINDS``). ``default_channels`` builds a deployment's channel map that way: every
+channel goes through ``load_notifier``, so an installed third-party notifier is usable from a
+pack by its entry-point name.
 """
 
 from __future__ import annotations
@@ -14,7 +20,7 @@ from __future__ import annotations
 import inspect
 import logging
 import os
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from importlib.metadata import EntryPoint, entry_points
 from types import MappingProxyType
 from typing import Any, Final
@@ -30,7 +36,9 @@ from zhiqian.notifiers._webhook import WebhookNotifier
 
 __all__ = [
     "BUILTIN_NOTIFIERS",
+    "CHANNEL_KINDS",
     "ENTRY_POINT_GROUP",
+    "build_channel",
     "default_channels",
     "load_notifier",
     "notifier_registry",
@@ -49,6 +57,9 @@ BUILTIN_NOTIFIERS: Final[Mapping[str, NotifierFactory]] = MappingProxyType(
         "memory": MemoryNotifier,
     }
 )
+
+# Pack channel names served by a notifier kind of another name.
+CHANNEL_KINDS: Final[Mapping[str, str]] = MappingProxyType({"email": "smtp"})
 
 _log = logging.getLogger(__name__)
 
@@ -157,8 +168,47 @@ def load_notifier(kind: str, **config: Any) -> Notifier:
     return notifier
 
 
-def default_channels(notice_dir: str | os.PathLike[str] = "notices") -> dict[str, Notifier]:
-    """The channels that need no configuration (channel → notifier), built through the
-    registry: ``log``, and ``file`` writing into ``notice_dir``. What an engine delivers through
-    when its caller names no channels; deployments configure the outward ones."""
-    return {"log": load_notifier("log"), "file": load_notifier("file", folder=notice_dir)}
+def build_channel(channel: str, config: Mapping[str, Any] | None = None) -> Notifier:
+    """The notifier for the pack channel ``channel``: the kind ``config["kind"]`` if given, else
+    ``CHANNEL_KINDS`` or the channel's own name, made by ``load_notifier`` from the rest of
+    ``config``. An unknown kind is a ``NotifierError`` naming the channel and the known kinds."""
+    options = dict(config or {})
+    kind = str(options.pop("kind", CHANNEL_KINDS.get(channel, channel)))
+    try:
+        return load_notifier(kind, **options)
+    except NotifierError as exc:
+        if kind in notifier_registry():
+            raise
+        raise NotifierError(
+            f"channel {channel!r}: no notifier of kind {kind!r} is installed (built-in kinds: "
+            f"{', '.join(sorted(BUILTIN_NOTIFIERS))}; third-party ones register in the "
+            f"entry-point group {ENTRY_POINT_GROUP}) — {exc}",
+            retryable=False,
+        ) from exc
+
+
+def default_channels(
+    channels: Mapping[str, Mapping[str, Any]] | None = None,
+    *,
+    notice_dir: str | os.PathLike[str] | None = None,
+    names: Iterable[str] = (),
+) -> dict[str, Notifier]:
+    """A channel map (channel name → notifier), every one built through the registry.
+
+    Always ``log``, and ``file`` writing into ``notice_dir`` (default ``./notices``); then each
+    entry of ``channels`` (channel → configuration for ``build_channel``; an entry for ``log``
+    or ``file`` replaces the default one); then every channel of ``names`` not built yet (e.g.
+    the channels a pack routes to), with no configuration. Called with no arguments: the two
+    channels that need neither an address nor a server.
+    """
+    folder = notice_dir if notice_dir is not None else "notices"
+    out: dict[str, Notifier] = {
+        "log": load_notifier("log"),
+        "file": load_notifier("file", folder=os.fspath(folder)),
+    }
+    for channel, config in (channels or {}).items():
+        out[channel] = build_channel(channel, config)
+    for channel in names:
+        if channel not in out:
+            out[channel] = build_channel(channel)
+    return out

@@ -40,8 +40,9 @@ class SmtpNotifier:
     - ``Message-ID`` is derived from the idempotency key (``<zq.<digest>@<sender domain>>``): a
       retry carries the same id, so a mail system or client that de-duplicates by Message-ID shows
       it once. The key itself rides along in ``X-Zhiqian-Idempotency-Key``.
-    - Credentials come from the environment variables named by ``username_env`` and
-      ``password_env``, read at every send.
+    - Credentials: ``username`` and ``password`` as values (what a deployment's settings hand
+      over), or the environment variables named by ``username_env`` and ``password_env``, read
+      at every send (a secret rotated in the environment is used without a restart).
     - Outcomes: accepted → ok; SMTP 4xx, a refused or dropped connection, a timeout → retryable;
       SMTP 5xx, an unusable recipient address → permanent; rejected credentials, STARTTLS or AUTH
       unsupported, a missing secret variable → ``NotifierError`` (configuration).
@@ -57,6 +58,8 @@ class SmtpNotifier:
         use_ssl: bool = False,
         username_env: str | None = None,
         password_env: str | None = None,
+        username: str | None = None,
+        password: str | None = None,
         timeout: float = 30.0,
         local_hostname: str | None = None,
         ssl_context: ssl.SSLContext | None = None,
@@ -75,6 +78,10 @@ class SmtpNotifier:
             problems.append("starttls and use_ssl exclude each other")
         if (username_env is None) != (password_env is None):
             problems.append("username_env and password_env go together")
+        if (username is None) != (password is None):
+            problems.append("username and password go together")
+        if username is not None and username_env is not None:
+            problems.append("give username/password or username_env/password_env, not both")
         if timeout <= 0:
             problems.append(f"timeout must be positive, got {timeout!r}")
         if problems:
@@ -89,6 +96,7 @@ class SmtpNotifier:
         self.use_ssl = use_ssl
         self.username_env = username_env
         self.password_env = password_env
+        self._login = (username, password) if username is not None and password else None
         self.timeout = timeout
         self.local_hostname = local_hostname
         self._ssl_context = ssl_context
@@ -129,6 +137,8 @@ class SmtpNotifier:
         return found
 
     def _credentials(self) -> tuple[str, str] | None:
+        if self._login is not None:
+            return self._login
         if self.username_env is None or self.password_env is None:
             return None
         return (
@@ -172,9 +182,14 @@ class SmtpNotifier:
                 return DeliveryResult.failed(
                     f"smtp {where}: {exc.smtp_code} {_text(exc.smtp_error)}", retryable=True
                 )
+            origin = (
+                "the settings"
+                if self._login is not None
+                else f"{self.username_env}/{self.password_env}"
+            )
             raise NotifierError(
                 f"notifier {self.name!r}: {where} rejected the credentials from "
-                f"{self.username_env}/{self.password_env}: {exc.smtp_code} {_text(exc.smtp_error)}",
+                f"{origin}: {exc.smtp_code} {_text(exc.smtp_error)}",
                 retryable=False,
             ) from exc
         except smtplib.SMTPNotSupportedError as exc:

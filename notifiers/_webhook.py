@@ -91,8 +91,8 @@ class WebhookNotifier:
     Body (UTF-8, keys sorted): ``version, id, case_id, case_ref, template, channel, recipient,
     subject, text, html, idempotency_key, created_at`` — plus ``context`` when ``include_context``
     is set (it may hold personal data: the 移送函's context does). Headers: ``Idempotency-Key``,
-    ``X-Zhiqian-Timestamp``, ``X-Zhiqian-Signature`` (when ``secret_env`` is given; the secret is
-    read from that environment variable at each send).
+    ``X-Zhiqian-Timestamp``, ``X-Zhiqian-Signature`` (when ``secret`` is given, or ``secret_env``:
+    then the secret is read from that environment variable at each send).
 
     Outcomes: 2xx → ok (``remote_id`` from ``X-Request-Id`` or a JSON ``id``); 408, 429, 5xx, a
     refused or dropped connection, a timeout → retryable (429/503 with ``Retry-After`` fill
@@ -105,6 +105,7 @@ class WebhookNotifier:
         url: str | None,
         *,
         secret_env: str | None = None,
+        secret: str | None = None,
         timeout: float = 10.0,
         headers: Mapping[str, str] | None = None,
         include_context: bool = False,
@@ -119,11 +120,16 @@ class WebhookNotifier:
             problems.append(f"timeout must be positive, got {timeout!r}")
         if secret_env is not None and not secret_env:
             problems.append("secret_env is empty")
+        if secret is not None and not secret:
+            problems.append("secret is empty")
+        if secret is not None and secret_env is not None:
+            problems.append("give secret or secret_env, not both")
         if problems:
             raise NotifierError(f"notifier {name!r}: " + "; ".join(problems), retryable=False)
         self.name = name
         self.url = url
         self.secret_env = secret_env
+        self._secret = secret
         self.timeout = timeout
         self._headers = dict(headers or {})
         self._include_context = include_context
@@ -154,7 +160,9 @@ class WebhookNotifier:
         return json.dumps(data, ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode()
 
     def send(self, notice: Notice, rendered: RenderedNotice) -> DeliveryResult:
-        secret = secret_from_env(self.secret_env, channel=self.name) if self.secret_env else None
+        secret = self._secret
+        if secret is None and self.secret_env:
+            secret = secret_from_env(self.secret_env, channel=self.name)
         url = self.url if self.url is not None else notice.address
         if self.url is None and (why := _check_url(url)):
             return DeliveryResult.failed(f"webhook: notice address {why}", retryable=False)

@@ -505,7 +505,9 @@ class RoleSpec(_Strict):
     id: str
     label: NonEmpty
     level: Literal["county", "city", "province", "same", "parent"] = "same"
-    channels: tuple[Literal["log", "file", "email", "webhook", "apprise"], ...] = ("log",)
+    # Any channel name (built-in or a ``zhiqian.notifiers`` entry point): checked against the
+    # notifier registry where the channels are built, which this pure module cannot see.
+    channels: tuple[Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]*$")], ...] = ("log",)
     address_env: str | None = None  # the env var holding the address: no addresses in packs
 
     _id = field_validator("id")(_check_ident)

@@ -6,8 +6,8 @@ Jobs (a ``BlockingScheduler`` in the pack's time zone):
 - ``deliver`` every ``deliver_seconds``: send what is due in the outbox;
 - ``digest``  daily at the pack's ``routing.digest.at``: fold held warnings into 每日台账摘要;
 - ``monthly`` on each ``day_of_month`` of the pack's ``routing.reports`` (阳泉: the 28th): write
-  the 案件台账 (case ledger, XLSX) of the office's region for the month into ``reports_dir`` and
-  log it (a second daemon writes the same file name: the file is replaced, not duplicated).
+  the 案件台账 (case ledger, XLSX) of the office's region for the month into ``reports_dir``
+  (``zhiqian.engine.jobs.monthly``) and log it.
 
 Interval jobs run with ``coalesce=True`` and ``max_instances=1`` (a slow pass is never run twice
 at once, missed runs collapse into one) and ``misfire_grace_time`` equal to their interval (a run
@@ -17,132 +17,70 @@ is neither meant for a million jobs nor safe to share between schedulers, and ou
 
 Several daemons may run on one PostgreSQL database (see ``zhiqian.engine.jobs.sweep``). SIGTERM or
 SIGINT: the batch in hand is finished and committed, the scheduler shuts down, exit code 0. Logs
-are one JSON object per line on stderr. ``once=True`` does one sweep, the digest if its time has
-come, one delivery pass, and exits — for cron.
+are one JSON object per line on stderr (``zhiqian.engine.service.logging``). ``once=True`` does
+one sweep, the digest if its time has come, one delivery pass, and exits — for cron.
 
-Run it as ``zhiqian daemon`` or ``python -m zhiqian.engine.service.daemon URL [--once]``.
+One code path: ``zhiqian daemon`` and ``python -m zhiqian.engine.service URL [--once]`` both
+come to :func:`run` with the deployment's :class:`~zhiqian.engine.service.settings.Settings`.
+The :class:`Daemon` itself reads no configuration and leaves the engine as it was opened: an
+engine opened with ``escalate=False`` stays without escalation on its changes (the sweep still
+evaluates the rules when a timer falls due, as ``Engine.sweep`` does).
 """
 
 from __future__ import annotations
 
-import argparse
 import contextlib
+import dataclasses
 import functools
-import json
 import logging
 import os
 import random
 import signal
 import sys
 import threading
-from collections.abc import Callable, Mapping, Sequence
-from datetime import UTC, datetime
+from collections.abc import Callable, Mapping
+from datetime import datetime
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
-from zhiqian.clock import Clock, FrozenClock
+import zhiqian
+from zhiqian import Clock, FrozenClock, RuleError, RuleProblem
 from zhiqian.engine.domain.notices import digest_due
 from zhiqian.engine.escalation import install
 from zhiqian.engine.jobs.delivery import DeliveryPolicy
+from zhiqian.engine.jobs.monthly import write_monthly_ledger
 from zhiqian.engine.jobs.sweep import SweepResult, sweep
 from zhiqian.engine.jobs.worker import default_worker
-from zhiqian.engine.routing import Router
-from zhiqian.notifiers import (
-    AppriseNotifier,
-    FileNotifier,
-    LogNotifier,
-    NoticeRenderer,
-    Notifier,
-    SmtpNotifier,
-    WebhookNotifier,
-)
+from zhiqian.engine.routing import Router, address_variables
+from zhiqian.engine.service.logging import JsonFormatter, event, json_logging, start_failed
+from zhiqian.engine.service.settings import Settings, SettingsError
+from zhiqian.notifiers import NoticeRenderer, Notifier, default_channels
+from zhiqian.rules import RulePack, load_pack
 
 if TYPE_CHECKING:
-    from zhiqian.engine.engine import Engine
+    from zhiqian import Engine
 
 __all__ = [
     "Daemon",
     "JsonFormatter",
-    "main",
     "notifiers_from_env",
     "run",
     "run_daemon",
 ]
 
 _log = logging.getLogger("zhiqian.daemon")
-
-
-# -- configuration -------------------------------------------------------------------------------
-
-
-def notifiers_from_env(
-    environ: Mapping[str, str] | None = None, *, notice_dir: str | os.PathLike[str] | None = None
-) -> dict[str, Notifier]:
-    """The channels a deployment configured in its environment (channel → notifier).
-
-    Always: ``log``, and ``file`` into ``notice_dir`` / ``ZHIQIAN_NOTICE_DIR`` (default
-    ``./notices``). ``email`` when ``ZHIQIAN_SMTP_HOST`` is set (``ZHIQIAN_SMTP_PORT``,
-    ``ZHIQIAN_SMTP_SENDER``, ``ZHIQIAN_SMTP_STARTTLS=1``; credentials in ``ZHIQIAN_SMTP_USER`` /
-    ``ZHIQIAN_SMTP_PASSWORD``). ``webhook`` always (its URL is the notice's address; the HMAC
-    secret in ``ZHIQIAN_WEBHOOK_SECRET`` when set). ``apprise`` always (URLs are addresses).
-    """
-    env = os.environ if environ is None else environ
-    folder = notice_dir or env.get("ZHIQIAN_NOTICE_DIR") or "notices"
-    out: dict[str, Notifier] = {"log": LogNotifier(), "file": FileNotifier(folder)}
-    host = env.get("ZHIQIAN_SMTP_HOST")
-    if host:
-        out["email"] = SmtpNotifier(
-            host,
-            int(env.get("ZHIQIAN_SMTP_PORT", "25")),
-            env.get("ZHIQIAN_SMTP_SENDER", "zhiqian@localhost"),
-            starttls=env.get("ZHIQIAN_SMTP_STARTTLS") == "1",
-            username_env="ZHIQIAN_SMTP_USER" if env.get("ZHIQIAN_SMTP_USER") else None,
-            password_env="ZHIQIAN_SMTP_PASSWORD" if env.get("ZHIQIAN_SMTP_PASSWORD") else None,
-            name="email",
-        )
-    secret = "ZHIQIAN_WEBHOOK_SECRET" if env.get("ZHIQIAN_WEBHOOK_SECRET") else None
-    out["webhook"] = WebhookNotifier(None, secret_env=secret)
-    out["apprise"] = AppriseNotifier()
-    return out
-
-
-class JsonFormatter(logging.Formatter):
-    """One JSON object per line: time, level, logger, message, and the record's ``zq`` fields."""
-
-    def format(self, record: logging.LogRecord) -> str:
-        data: dict[str, Any] = {
-            "ts": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
-            "level": record.levelname.lower(),
-            "logger": record.name,
-            "msg": record.getMessage(),
-        }
-        fields = getattr(record, "zq", None)
-        if isinstance(fields, Mapping):
-            data.update(fields)
-        if record.exc_info:
-            data["error"] = self.formatException(record.exc_info)
-        return json.dumps(data, ensure_ascii=False, default=str)
-
-
-def _json_logging(stream: IO[str]) -> logging.Handler:
-    handler = logging.StreamHandler(stream)
-    handler.setFormatter(JsonFormatter())
-    root = logging.getLogger("zhiqian")
-    root.addHandler(handler)
-    root.setLevel(logging.INFO)
-    root.propagate = False
-    return handler
-
-
-def _info(event: str, **fields: Any) -> None:
-    _log.info(event, extra={"zq": {"event": event, **fields}})
+_info = event
 
 
 # -- the daemon ----------------------------------------------------------------------------------
 
 
 class Daemon:
-    """The jobs, with what they share (engine, channels, policy) and the stop flag."""
+    """The jobs, with what they share (engine, channels, router, policy) and the stop flag.
+
+    Everything is passed in: ``notifiers`` default to ``zhiqian.notifiers.default_channels()``
+    (log and ``./notices``), ``router`` to the engine's own (the sweep's escalator), the monthly
+    ledger is written only with a ``reports_dir``."""
 
     def __init__(
         self,
@@ -159,13 +97,14 @@ class Daemon:
         on_monthly: Callable[[Engine, str, datetime], None] | None = None,
         reports_dir: str | os.PathLike[str] | None = None,
         region: str | None = None,
+        unit: str | None = None,
     ) -> None:
         self.engine = engine
         self.reports_dir = Path(reports_dir) if reports_dir is not None else None
         self.region = region
+        self.unit = unit
         self.router = router
-        install(engine, router=router)
-        self.notifiers = dict(notifiers) if notifiers is not None else notifiers_from_env()
+        self.notifiers = dict(notifiers) if notifiers is not None else default_channels()
         self.policy = policy or DeliveryPolicy()
         self.renderer = renderer or NoticeRenderer()
         self.renderer.check()
@@ -179,7 +118,12 @@ class Daemon:
     def sweep_job(self) -> SweepResult:
         now = self.engine.clock.now()
         result = sweep(
-            self.engine, now=now, batch=self.batch, worker=self.worker, stop=self.stop.is_set
+            self.engine,
+            now=now,
+            batch=self.batch,
+            worker=self.worker,
+            router=self.router,
+            stop=self.stop.is_set,
         )
         if result.cases or result.failed:
             _info(
@@ -219,7 +163,17 @@ class Daemon:
 
     def monthly_job(self, report_id: str) -> None:
         now = self.engine.clock.now()
-        report = next(r for r in self.engine.pack.routing.reports if r.id == report_id)
+        pack = self.engine.pack
+        report = next((r for r in pack.routing.reports if r.id == report_id), None)
+        if report is None:
+            known = ", ".join(r.id for r in pack.routing.reports) or "none"
+            raise RuleError(
+                [
+                    RuleProblem(
+                        pack.name, None, f"no report {report_id!r} (routing.reports: {known})"
+                    )
+                ]
+            )
         _info(
             "monthly_report_due",
             report=report.id,
@@ -229,7 +183,13 @@ class Daemon:
         )
         if self.reports_dir is not None:
             path = write_monthly_ledger(
-                self.engine, self.reports_dir, report_id=report.id, now=now, region=self.region
+                self.engine.report_cases(region=self.region),
+                self.reports_dir,
+                report_id=report.id,
+                now=now,
+                tz=pack.timezone,
+                unit_name=self.unit or pack.label,
+                region=self.region,
             )
             _info("monthly_report_written", report=report.id, path=str(path))
         if self.on_monthly is not None:
@@ -300,7 +260,17 @@ class Daemon:
         if handle_signals and threading.current_thread() is threading.main_thread():
             signal.signal(signal.SIGTERM, on_signal)
             signal.signal(signal.SIGINT, on_signal)
-        _info("start", worker=self.worker, pack=f"{pack.name} {pack.version}")
+        _info(
+            "start",
+            worker=self.worker,
+            pack=f"{pack.name} {pack.version}",
+            version=zhiqian.__version__,
+            database=self.engine.bind.url.render_as_string(hide_password=True),
+            sweep_seconds=sweep_seconds,
+            deliver_seconds=deliver_seconds,
+            channels=sorted(self.notifiers),
+            reports_dir=None if self.reports_dir is None else str(self.reports_dir),
+        )
         # A first pass at once: the interval jobs then keep time from here.
         self.run_once()
         if self.stop.is_set():
@@ -351,114 +321,103 @@ class Daemon:
 # -- entry points ----------------------------------------------------------------------------------
 
 
-def write_monthly_ledger(
-    engine: Engine,
-    folder: Path,
+def run(
+    settings: Settings,
+    url: str | None = None,
     *,
-    report_id: str,
-    now: datetime,
-    region: str | None = None,
-) -> Path:
-    """The 案件台账 from the 1st of ``now``'s month to ``now`` (local), written as XLSX."""
-    from zhiqian.engine.reports import ledger, write_ledger_xlsx
-
-    tz = engine.pack.timezone
-    today = now.astimezone(tz).date()
-    book = ledger(
-        engine.report_cases(region=region),
-        region=region,
-        period_from=today.replace(day=1),
-        period_to=today,
-        made_at=now,
-        unit_name=engine.pack.label,
-    )
-    folder.mkdir(parents=True, exist_ok=True)
-    path = folder / f"{report_id}-{region or 'all'}-{today:%Y-%m}.xlsx"
-    write_ledger_xlsx(book, path)
-    return path
-
-
-def run(engine: Engine, *, once: bool = False, **options: Any) -> int:
-    """Run the daemon on an open engine (the CLI's ``zhiqian daemon``); returns the exit code."""
-    intervals = {k: options.pop(k) for k in ("sweep_seconds", "deliver_seconds") if k in options}
-    daemon = Daemon(engine, **options)
-    return daemon.run_once() if once else daemon.run(**intervals)
-
-
-def run_daemon(
-    url: str,
-    *,
-    pack: str | Path = "national",
+    pack: str | Path | RulePack | None = None,
     once: bool = False,
+    at: datetime | None = None,
     clock: Clock | None = None,
     create: bool = False,
     notifiers: Mapping[str, Notifier] | None = None,
-    notice_dir: str | os.PathLike[str] | None = None,
     sweep_seconds: float = 30.0,
     deliver_seconds: float = 15.0,
     batch: int = 500,
     worker: str | None = None,
     policy: DeliveryPolicy | None = None,
     log_stream: IO[str] | None = None,
-    reports_dir: str | os.PathLike[str] | None = None,
+    log_level: int | str = logging.INFO,
 ) -> int:
-    """Open the database and run the daemon until SIGTERM (or one pass with ``once``).
+    """THE daemon entry: open the database with ``settings`` and run until SIGTERM (or one pass
+    with ``once``); returns the exit code. Logs are JSON lines on ``log_stream`` (stderr).
 
-    ``reports_dir`` (default: the ``ZHIQIAN_REPORTS_DIR`` environment variable) receives the
-    monthly 案件台账; without it the monthly job only logs that the report is due."""
-    reports_dir = reports_dir or os.environ.get("ZHIQIAN_REPORTS_DIR") or None
-    from zhiqian.engine.engine import Engine
+    ``url`` and ``pack`` default to the settings' (``ZHIQIAN_DB``, ``ZHIQIAN_RULES``, else
+    ``national``); ``at`` runs as if it were that moment (a frozen clock; or pass ``clock``).
+    The settings give the calendar, the router (addresses, leaders), the channels (unless
+    ``notifiers`` are given), the reports folder and the reporting unit. A failure to start is
+    logged as one JSON line (``start_failed``) and raised."""
+    if at is not None:
+        if clock is not None:
+            raise TypeError("run: give at or clock, not both")
+        clock = FrozenClock(at)
+    from zhiqian import Engine  # the lazy facade: the engine's imports wait until here
 
-    handler = _json_logging(log_stream or sys.stderr)
-    try:
-        with Engine.open(url, pack=pack, clock=clock, create=create) as engine:
-            channels = (
-                notifiers if notifiers is not None else notifiers_from_env(notice_dir=notice_dir)
+    with json_logging(log_stream or sys.stderr, level=log_level):
+        try:
+            target = url or settings.database
+            if target is None:
+                raise SettingsError("ZHIQIAN_DB", "no database URL given", source="default")
+            rule_pack = _pack(pack if pack is not None else settings.pack)
+            router = settings.router()
+            channels = dict(notifiers) if notifiers is not None else settings.channels([rule_pack])
+            engine = Engine.open(
+                target, pack=rule_pack, clock=clock, create=create, calendar=settings.calendar()
             )
+        except Exception as exc:
+            start_failed(exc)
+            raise
+        with engine:
+            # Engine.open(router=...) replaces this once it exists: the escalator the engine
+            # installed (escalate=True) routes with the settings' addresses and leaders.
+            install(engine, router=router)
             daemon = Daemon(
                 engine,
                 notifiers=channels,
+                router=router,
                 batch=batch,
                 worker=worker,
                 policy=policy,
-                reports_dir=reports_dir,
+                reports_dir=settings.reports_dir,
+                unit=settings.unit,
             )
             if once:
                 return daemon.run_once()
             return daemon.run(sweep_seconds=sweep_seconds, deliver_seconds=deliver_seconds)
-    finally:
-        logging.getLogger("zhiqian").removeHandler(handler)
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m zhiqian.engine.service.daemon")
-    parser.add_argument("url", help="database URL (sqlite:///FILE or postgresql://…)")
-    parser.add_argument("--pack", default="national", help="rule pack name or file")
-    parser.add_argument("--once", action="store_true", help="one sweep and delivery, then exit")
-    parser.add_argument("--notice-dir", default=None, help="folder of the file channel")
-    parser.add_argument("--sweep-seconds", type=float, default=30.0)
-    parser.add_argument("--deliver-seconds", type=float, default=15.0)
-    parser.add_argument("--batch", type=int, default=500)
-    parser.add_argument("--worker", default=None)
-    parser.add_argument(
-        "--at", default=None, help="run as if it were this moment (ISO 8601 with offset)"
-    )
-    args = parser.parse_args(argv)
-    clock: Clock | None = None
-    if args.at:
-        clock = FrozenClock(datetime.fromisoformat(args.at))
-    return run_daemon(
-        args.url,
-        pack=args.pack,
-        once=args.once,
-        clock=clock,
-        notice_dir=args.notice_dir,
-        sweep_seconds=args.sweep_seconds,
-        deliver_seconds=args.deliver_seconds,
-        batch=args.batch,
-        worker=args.worker,
-    )
+def run_daemon(
+    url: str,
+    *,
+    pack: str | Path | RulePack = "national",
+    notice_dir: str | os.PathLike[str] | None = None,
+    reports_dir: str | os.PathLike[str] | None = None,
+    **options: Any,
+) -> int:
+    """:func:`run` with the settings of the environment (what ``zhiqian daemon`` calls);
+    ``notice_dir`` / ``reports_dir`` override the settings' folders."""
+    rule_pack = _pack(pack)
+    settings = Settings.from_env(address_env=address_variables(rule_pack))
+    if notice_dir is not None:
+        settings = dataclasses.replace(settings, notice_dir=Path(notice_dir))
+    if reports_dir is not None:
+        settings = dataclasses.replace(settings, reports_dir=Path(reports_dir))
+    return run(settings, url, pack=rule_pack, **options)
 
 
-if __name__ == "__main__":
-    raise SystemExit(main())
+def notifiers_from_env(
+    environ: Mapping[str, str] | None = None, *, notice_dir: str | os.PathLike[str] | None = None
+) -> dict[str, Notifier]:
+    """The channels of the environment's settings (``Settings.from_env(environ).channels()``):
+    log, file (into ``notice_dir`` / ``ZHIQIAN_NOTICE_DIR``), webhook, apprise, and email when
+    ``ZHIQIAN_SMTP_HOST`` is set. Kept for ``zhiqian notices deliver``."""
+    settings = Settings.from_env(environ)
+    if notice_dir is not None:
+        settings = dataclasses.replace(settings, notice_dir=Path(notice_dir))
+    return settings.channels()
+
+
+def _pack(pack: str | Path | RulePack | None) -> RulePack:
+    if isinstance(pack, RulePack):
+        return pack
+    return load_pack(pack if pack is not None else "national")

@@ -12,7 +12,8 @@ import sqlalchemy as sa
 from _seed import FILE_ROUTING, seed_cases, write_pack
 
 from zhiqian import Engine, FrozenClock
-from zhiqian.engine.service.daemon import JsonFormatter, main, run_daemon
+from zhiqian.engine.service.__main__ import main
+from zhiqian.engine.service.daemon import JsonFormatter, run_daemon
 
 NOW = datetime(2026, 3, 2, 2, 0, tzinfo=UTC)
 

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import openpyxl
+import pytest
 
-from zhiqian import Engine, FrozenClock
+from zhiqian import Engine, FrozenClock, RuleError
+from zhiqian.engine.jobs.monthly import ledger_path, write_monthly_ledger
 from zhiqian.engine.service.daemon import Daemon
 from zhiqian.notifiers import MemoryNotifier
 from zhiqian.testing import sample_complaint
@@ -32,3 +34,40 @@ def test_monthly_job_writes_the_case_ledger(db_url: str, tmp_path: Path) -> None
     sheet = openpyxl.load_workbook(path).active
     cells = {str(c.value) for row in sheet.iter_rows() for c in row if c.value is not None}
     assert set(refs) <= cells
+
+
+def test_the_job_takes_everything_as_arguments(db_url: str, tmp_path: Path) -> None:
+    clock = FrozenClock(datetime(2019, 11, 28, 9, 0, tzinfo=CST))
+    with Engine.open(db_url, create=True, clock=clock, pack="yangquan-2019") as eng:
+        ref = eng.receive(
+            sample_complaint(7, received_at=datetime(2019, 11, 21, 10, tzinfo=CST))
+        ).ref
+        path = write_monthly_ledger(
+            eng.report_cases(),
+            tmp_path / "out",
+            report_id="monthly_ledger",
+            now=clock.now(),
+            tz=CST,
+            unit_name="阳泉市人力资源和社会保障局",
+        )
+        # The daemon hands over the settings' unit instead of the pack's label.
+        memory = MemoryNotifier()
+        daemon = Daemon(
+            eng, notifiers={"log": memory}, reports_dir=tmp_path / "d", unit="城区人社局"
+        )
+        daemon.monthly_job("monthly_ledger")
+        with pytest.raises(RuleError, match="no report 'weekly'"):
+            daemon.monthly_job("weekly")
+    assert path == ledger_path(
+        tmp_path / "out", report_id="monthly_ledger", region=None, day=date(2019, 11, 28)
+    )
+    cells = _cells(path)
+    assert ref in cells
+    assert any("阳泉市人力资源和社会保障局" in c for c in cells)
+    (written,) = (tmp_path / "d").glob("*.xlsx")
+    assert any("城区人社局" in c for c in _cells(written))
+
+
+def _cells(path: Path) -> set[str]:
+    sheet = openpyxl.load_workbook(path).active
+    return {str(c.value) for row in sheet.iter_rows() for c in row if c.value is not None}

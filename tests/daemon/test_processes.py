@@ -2,7 +2,7 @@
 killed with SIGKILL at random moments, again and again, loses nothing and duplicates nothing;
 SIGTERM finishes the batch in hand and exits 0 with JSON logs.
 
-The daemons are ``python -m zhiqian.engine.service.daemon`` subprocesses with ``--at`` (a frozen clock:
+The daemons are ``python -m zhiqian.engine.service`` subprocesses with ``--at`` (a frozen clock:
 the domain's "now"), short intervals and the file channel. The test waits by polling the
 database (bounded), never by sleeping for domain time.
 """
@@ -48,7 +48,7 @@ def _start(
     command = [
         sys.executable,
         "-m",
-        "zhiqian.engine.service.daemon",
+        "zhiqian.engine.service",
         url,
         "--pack",
         str(pack),

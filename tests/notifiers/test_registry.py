@@ -10,9 +10,12 @@ import pytest
 from zhiqian.errors import NotifierError
 from zhiqian.notifiers import (
     BUILTIN_NOTIFIERS,
+    CHANNEL_KINDS,
     FileNotifier,
     MemoryNotifier,
     SmtpNotifier,
+    build_channel,
+    default_channels,
     load_notifier,
     notifier_registry,
 )
@@ -106,3 +109,43 @@ def test_third_party_channel_through_an_entry_point(tmp_path, monkeypatch, kit, 
         load_notifier("broken")
     with pytest.raises(NotifierError, match="has no 'name' and 'send"):
         load_notifier("odd")
+
+
+def test_default_channels_without_arguments_are_log_and_file():
+    channels = default_channels()
+    assert set(channels) == {"log", "file"}
+    assert isinstance(channels["file"], FileNotifier)
+    assert str(channels["file"].folder) == "notices"
+
+
+def test_default_channels_build_every_channel_through_the_registry(tmp_path):
+    channels = default_channels(
+        {
+            "email": {"host": "127.0.0.1", "port": 25, "sender": "zq@example.gov.cn"},
+            "spare": {"kind": "memory"},
+        },
+        notice_dir=tmp_path,
+        names=["memory"],
+    )
+    assert isinstance(channels["email"], SmtpNotifier)  # CHANNEL_KINDS: email is served by smtp
+    assert CHANNEL_KINDS["email"] == "smtp"
+    assert isinstance(channels["spare"], MemoryNotifier)
+    assert isinstance(channels["memory"], MemoryNotifier)
+    assert channels["file"].folder == tmp_path
+
+
+def test_an_unknown_channel_names_the_channel_and_the_group():
+    with pytest.raises(NotifierError, match="channel 'fax': no notifier of kind 'fax'") as caught:
+        build_channel("fax")
+    assert "zhiqian.notifiers" in str(caught.value)
+    assert caught.value.retryable is False
+    with pytest.raises(NotifierError, match="accepted keys"):  # a known kind: its own message
+        build_channel("email", {"hostname": "x"})
+
+
+def test_a_third_party_channel_by_its_name(tmp_path, monkeypatch, kit):
+    _install_plugin(
+        tmp_path, monkeypatch, "[zhiqian.notifiers]\nsms = acme_notify:SmsNotifier\n", PLUGIN
+    )
+    channels = default_channels({"sms": {"gateway": "10.0.0.8"}})
+    assert channels["sms"].send(kit.make_notice(), kit.rendered).ok

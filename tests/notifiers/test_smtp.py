@@ -159,6 +159,19 @@ def test_login_with_credentials_from_the_environment(start_smtp, kit, monkeypatc
     assert server.next_mail()
 
 
+@pytest.mark.filterwarnings("ignore:Requiring AUTH while not requiring TLS:UserWarning")
+def test_login_with_credentials_given_as_values(start_smtp, kit, monkeypatch):
+    server = start_smtp(authenticator=_authenticator, auth_require_tls=False, auth_required=True)
+    monkeypatch.delenv("ZQ_SMTP_USER", raising=False)
+    notifier = notifier_for(server.port, username="zq-user", password="s3cret")
+    assert notifier.send(kit.make_notice(), kit.rendered).ok
+    assert server.next_mail()
+    wrong = notifier_for(server.port, username="zq-user", password="wrong")
+    with pytest.raises(NotifierError, match="rejected the credentials") as caught:
+        wrong.send(kit.make_notice(), kit.rendered)
+    assert "wrong" not in str(caught.value)
+
+
 def test_starttls_on_a_server_without_it_is_a_configuration_error(smtp_server, kit):
     notifier = notifier_for(smtp_server.port, starttls=True)
     with pytest.raises(NotifierError, match="STARTTLS") as caught:
@@ -173,6 +186,8 @@ def test_starttls_on_a_server_without_it_is_a_configuration_error(smtp_server, k
         ({"port": 0}, "port"),
         ({"starttls": True, "use_ssl": True}, "exclude each other"),
         ({"username_env": "U"}, "go together"),
+        ({"username": "u"}, "go together"),
+        ({"username": "u", "password": "p", "username_env": "U", "password_env": "P"}, "not both"),
     ],
 )
 def test_bad_configuration_is_refused_at_construction(kwargs, message):

@@ -198,3 +198,21 @@ def test_address_as_url_and_context_on_request(http_server, kit):
 def test_bad_url_is_refused_at_construction():
     with pytest.raises(NotifierError, match="not an http"):
         WebhookNotifier("localhost:8080/hook")
+
+
+def test_a_secret_given_as_a_value_signs_like_one_from_the_environment(http_server, kit):
+    notice = kit.make_notice("提级办理通知书", channel="webhook")
+    notifier = WebhookNotifier(http_server.url, secret=SECRET, clock=FrozenClock(kit.now))
+    http_server.script((200, {}, b"{}"))
+    assert notifier.send(notice, NoticeRenderer().render(notice)).ok
+    seen = http_server.next_request()
+    assert receiver_accepts(seen.headers, seen.body, int(kit.now.timestamp()))
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [({"secret": ""}, "secret is empty"), ({"secret": "a", "secret_env": "B"}, "not both")],
+)
+def test_secret_and_secret_env_exclude_each_other(kwargs, message):
+    with pytest.raises(NotifierError, match=message):
+        WebhookNotifier(None, **kwargs)
