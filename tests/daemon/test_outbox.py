@@ -370,7 +370,7 @@ def test_deliver_notices_without_channels_uses_the_default_ones(
 
 
 def test_default_channels_are_log_and_file(tmp_path: Path) -> None:
-    channels = default_channels(tmp_path / "out")
+    channels = default_channels(notice_dir=tmp_path / "out")
     assert sorted(channels) == ["file", "log"]
     assert isinstance(channels["log"], LogNotifier)
     assert isinstance(channels["file"], FileNotifier)
