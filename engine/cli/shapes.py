@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from zhiqian.engine.views import (
         CaseEvent,
+        CaseSummary,
         CaseView,
         ClockView,
         DeadlineMove,
@@ -55,7 +56,7 @@ def _local(value: datetime | None, tz: tzinfo) -> datetime | None:
     return None if value is None else value.astimezone(tz)
 
 
-def case_summary(case: CaseView, tz: tzinfo) -> dict[str, Any]:
+def case_summary(case: CaseSummary, tz: tzinfo) -> dict[str, Any]:
     """One row of ``case list``: no personal data at all."""
     return {
         "id": case.id,
