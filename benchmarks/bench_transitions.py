@@ -45,7 +45,7 @@ from benchmarks.harness import (
 )
 from zhiqian import Engine
 from zhiqian.clock import FrozenClock
-from zhiqian.engine.clock_store import load_clocks
+from zhiqian.store.clocks import load_clocks
 from zhiqian.store.database import create_engine
 from zhiqian.testing import sample_complaint
 

@@ -10,6 +10,7 @@ from typing import Any, Generic, TypeVar
 
 __all__ = [
     "CaseEvent",
+    "CaseSummary",
     "CaseView",
     "ClockExplanation",
     "ClockView",
@@ -70,8 +71,8 @@ class EscalationRecord:
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
-class CaseView:
-    """A case as stored: facts, where it stands, escalation tracks; ``events`` when asked."""
+class CaseSummary:
+    """A case in a list: facts, where it stands, escalation tracks — no history, no clocks."""
 
     id: int
     ref: str
@@ -105,6 +106,13 @@ class CaseView:
     created_at: datetime
     updated_at: datetime
     closed_at: datetime | None
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class CaseView(CaseSummary):
+    """One case, fully loaded: its summary with its clocks, and (when asked) its history and
+    escalations. After ``act()``: the case as the change wrote it, with its clocks."""
+
     events: tuple[CaseEvent, ...] = ()
     clocks: tuple[ClockView, ...] = ()
     escalations: tuple[EscalationRecord, ...] = ()

@@ -12,7 +12,7 @@ database and the row locks are not needed. The insert-or-ignore is in ``zhiqian.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, replace
 from datetime import datetime
@@ -35,7 +35,6 @@ __all__ = [
     "Claim",
     "NoticeRecord",
     "Transactions",
-    "TransactionsOf",
     "claim_due",
     "get_notice",
     "held_for_digest",
@@ -66,14 +65,6 @@ class Transactions(Protocol):
     def write(self) -> AbstractContextManager[sa.Connection]: ...
 
     def read(self) -> AbstractContextManager[sa.Connection]: ...
-
-
-@dataclass(frozen=True, slots=True)
-class TransactionsOf:
-    """:class:`Transactions` made of two callables (an engine's own ``_write`` / ``_read``)."""
-
-    write: Callable[[], AbstractContextManager[sa.Connection]]
-    read: Callable[[], AbstractContextManager[sa.Connection]]
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)

@@ -27,10 +27,15 @@ from datetime import datetime, tzinfo
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from zhiqian import CaseEvent, CaseView, ClockView
-
-    # not exported from zhiqian yet
-    from zhiqian.engine.views import DeadlineMove, DueItem, Explanation
+    from zhiqian.engine.views import (
+        CaseEvent,
+        CaseSummary,
+        CaseView,
+        ClockView,
+        DeadlineMove,
+        DueItem,
+        Explanation,
+    )
 
 __all__ = [
     "case_detail",
@@ -51,7 +56,7 @@ def _local(value: datetime | None, tz: tzinfo) -> datetime | None:
     return None if value is None else value.astimezone(tz)
 
 
-def case_summary(case: CaseView, tz: tzinfo) -> dict[str, Any]:
+def case_summary(case: CaseSummary, tz: tzinfo) -> dict[str, Any]:
     """One row of ``case list``: no personal data at all."""
     return {
         "id": case.id,

@@ -27,8 +27,12 @@ from zhiqian.errors import Refused
 from zhiqian.rules.divisions import level_of, name_path, parent
 from zhiqian.rules.limits import parse_limit
 from zhiqian.rules.loader import RulePack
+from zhiqian.store.records import CaseRecord
 
-__all__ = ["ACTION_LABELS", "ActionEffect", "apply_action"]
+__all__ = ["ACCESS", "ACTION_LABELS", "RECEIVED", "ActionEffect", "apply_action"]
+
+RECEIVED = "received"  # the pseudo-event intake writes as a case's first event
+ACCESS = "pii_shown"  # personal data shown unmasked (recorded, never a change of the case)
 
 ACTION_LABELS: Mapping[str, str] = {
     "file": "立案",
@@ -108,7 +112,7 @@ def _money(params: Mapping[str, Any], name: str, action: str) -> Decimal:
 
 def apply_action(
     action: str,
-    row: Any,
+    row: CaseRecord,
     params: Mapping[str, Any],
     *,
     at: datetime,
@@ -126,14 +130,14 @@ def apply_action(
     return effect
 
 
-def _file(row: Any, params: Mapping[str, Any], **_: Any) -> ActionEffect:
+def _file(row: CaseRecord, params: Mapping[str, Any], **_: Any) -> ActionEffect:
     if row.filed_at is not None:
         raise Refused(f"case {row.id} was filed (立案) already on {row.filed_at:%Y-%m-%d}")
     return ActionEffect(values={"filed_at": _["at"]}, payload=dict(params))
 
 
 def _order_payment(
-    row: Any, params: Mapping[str, Any], *, at: datetime, pack: RulePack, **_: Any
+    row: CaseRecord, params: Mapping[str, Any], *, at: datetime, pack: RulePack, **_: Any
 ) -> ActionEffect:
     """责令限期支付: the order's own due date (``due``) or period (``within``) sets the clock."""
     due = params.get("due")
@@ -161,7 +165,7 @@ def _order_payment(
 
 
 def _extend(
-    row: Any, params: Mapping[str, Any], *, at: datetime, actor: str, **_: Any
+    row: CaseRecord, params: Mapping[str, Any], *, at: datetime, actor: str, **_: Any
 ) -> ActionEffect:
     clock = _need(params, "clock", "extend")
     extension = Extension(
@@ -175,7 +179,7 @@ def _extend(
     )
 
 
-def _raise_level(row: Any, params: Mapping[str, Any], **_: Any) -> ActionEffect:
+def _raise_level(row: CaseRecord, params: Mapping[str, Any], **_: Any) -> ActionEffect:
     up = parent(row.handling_region)
     if up is None:
         raise Refused(f"case {row.id} is handled at province level already: no higher office")
@@ -191,7 +195,7 @@ def _raise_level(row: Any, params: Mapping[str, Any], **_: Any) -> ActionEffect:
     )
 
 
-def _assign_leader(row: Any, params: Mapping[str, Any], **_: Any) -> ActionEffect:
+def _assign_leader(row: CaseRecord, params: Mapping[str, Any], **_: Any) -> ActionEffect:
     leader = _need(params, "leader", "assign_leader")
     role = str(params.get("role", "包案领导"))
     return ActionEffect(
@@ -200,7 +204,7 @@ def _assign_leader(row: Any, params: Mapping[str, Any], **_: Any) -> ActionEffec
 
 
 def referral_preconditions(
-    row: Any, *, pack: RulePack, clocks: Mapping[str, ClockState], at: datetime
+    row: CaseRecord, *, pack: RulePack, clocks: Mapping[str, ClockState], at: datetime
 ) -> list[str]:
     """What is still missing before a 移送公安 (法释〔2013〕3号 Art. 3–4); empty = all met."""
     missing: list[str] = []
@@ -227,7 +231,7 @@ def referral_preconditions(
 
 
 def _refer_police(
-    row: Any,
+    row: CaseRecord,
     params: Mapping[str, Any],
     *,
     at: datetime,
@@ -245,14 +249,14 @@ def _refer_police(
     )
 
 
-def _supervise(row: Any, params: Mapping[str, Any], **_: Any) -> ActionEffect:
+def _supervise(row: CaseRecord, params: Mapping[str, Any], **_: Any) -> ActionEffect:
     by = str(params.get("by", "city"))
     if by not in ("city", "province"):
         raise Refused(f"supervise: by must be city or province, got {by!r}")
     return ActionEffect(values={"supervised_by": by}, payload={"by": by})
 
 
-def _require_report(row: Any, params: Mapping[str, Any], **_: Any) -> ActionEffect:
+def _require_report(row: CaseRecord, params: Mapping[str, Any], **_: Any) -> ActionEffect:
     within = str(params.get("within", "next_day"))
     try:
         parse_limit(within)
@@ -263,14 +267,14 @@ def _require_report(row: Any, params: Mapping[str, Any], **_: Any) -> ActionEffe
 
 
 def _flag(column: str) -> Any:
-    def handler(row: Any, params: Mapping[str, Any], **_: Any) -> ActionEffect:
+    def handler(row: CaseRecord, params: Mapping[str, Any], **_: Any) -> ActionEffect:
         return ActionEffect(values={column: True}, payload={k: str(v) for k, v in params.items()})
 
     return handler
 
 
 def _increment(column: str) -> Any:
-    def handler(row: Any, params: Mapping[str, Any], **_: Any) -> ActionEffect:
+    def handler(row: CaseRecord, params: Mapping[str, Any], **_: Any) -> ActionEffect:
         return ActionEffect(
             values={column: getattr(row, column) + 1},
             payload={k: str(v) for k, v in params.items()},
@@ -279,7 +283,7 @@ def _increment(column: str) -> Any:
     return handler
 
 
-def _set_flag(row: Any, params: Mapping[str, Any], **_: Any) -> ActionEffect:
+def _set_flag(row: CaseRecord, params: Mapping[str, Any], **_: Any) -> ActionEffect:
     """Add (or with ``remove=true`` drop) a fact flag learnt during verification."""
     name = _need(params, "flag", "flag")
     known = {f.value for f in Flag}
@@ -291,14 +295,14 @@ def _set_flag(row: Any, params: Mapping[str, Any], **_: Any) -> ActionEffect:
     return ActionEffect(values={"flags": sorted(flags)}, payload={"flag": name, "remove": remove})
 
 
-def _recommend(row: Any, params: Mapping[str, Any], **_: Any) -> ActionEffect:
+def _recommend(row: CaseRecord, params: Mapping[str, Any], **_: Any) -> ActionEffect:
     """A rule's recommendation to the clerk (e.g. 先行垫付, or a 移送 whose legal preconditions
     are not met yet): recorded in the log, nothing else changes."""
     _need(params, "event", "recommend")
     return ActionEffect(payload={k: str(v) for k, v in params.items()})
 
 
-def _recover(row: Any, params: Mapping[str, Any], **_: Any) -> ActionEffect:
+def _recover(row: CaseRecord, params: Mapping[str, Any], **_: Any) -> ActionEffect:
     workers = _count(params, "workers", "recover")
     migrants = _count(params, "migrant_workers", "recover")
     amount = _money(params, "amount", "recover")
@@ -321,7 +325,9 @@ def _recover(row: Any, params: Mapping[str, Any], **_: Any) -> ActionEffect:
     )
 
 
-def _police_filed(row: Any, params: Mapping[str, Any], *, at: datetime, **_: Any) -> ActionEffect:
+def _police_filed(
+    row: CaseRecord, params: Mapping[str, Any], *, at: datetime, **_: Any
+) -> ActionEffect:
     if row.police_referred_at is None:
         raise Refused(f"case {row.id} was not referred to the police")
     return ActionEffect(

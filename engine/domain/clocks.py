@@ -23,7 +23,7 @@ from the warnings fired and from the deadline against "now" — for conditions a
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from typing import Any
 
@@ -34,6 +34,7 @@ from zhiqian.rules.deadlines import Deadline, compute_deadline
 from zhiqian.rules.limits import Limit, LimitUnit, parse_limit
 from zhiqian.rules.loader import RulePack
 from zhiqian.rules.schema import ClockSpec, Trigger
+from zhiqian.store.records import ClockRecord, Extension
 
 __all__ = [
     "CaseChange",
@@ -61,56 +62,8 @@ class CaseChange:
     at: datetime
 
 
-@dataclass(frozen=True, kw_only=True, slots=True)
-class Extension:
-    """An approved 延期: how much, who approved, why, when."""
-
-    by: str  # a limit text, e.g. "30 workdays"
-    approver: str
-    reason: str
-    at: datetime
-
-    def to_json(self) -> dict[str, str]:
-        return {
-            "by": self.by,
-            "approver": self.approver,
-            "reason": self.reason,
-            "at": self.at.isoformat(),
-        }
-
-    @classmethod
-    def from_json(cls, data: Mapping[str, str]) -> Extension:
-        return cls(
-            by=data["by"],
-            approver=data["approver"],
-            reason=data["reason"],
-            at=datetime.fromisoformat(data["at"]),
-        )
-
-
-@dataclass(frozen=True, kw_only=True, slots=True)
-class ClockState:
-    """A clock of one case, as stored in ``zq_clocks``."""
-
-    clock_id: str
-    cycle: int = 1
-    status: str = RUNNING
-    started_at: datetime
-    deadline_at: datetime | None = None
-    assumed: bool = False
-    paused_since: datetime | None = None
-    pauses: tuple[tuple[datetime, datetime], ...] = ()
-    extensions: tuple[Extension, ...] = ()
-    limit_override: str | None = None
-    warned: int = 0
-    breached_at: datetime | None = None
-    ended_at: datetime | None = None
-    trace: Mapping[str, Any] = field(default_factory=dict)
-    pack_version: str = ""
-
-    @property
-    def active(self) -> bool:
-        return self.status in ACTIVE
+# The stored clock is the domain's clock state: one typed record, read and written as is.
+ClockState = ClockRecord
 
 
 def derived_status(state: ClockState, now: datetime) -> str:

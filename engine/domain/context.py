@@ -1,14 +1,14 @@
-"""What conditions see of a case: a plain ``ConditionContext`` built from the stored row."""
+"""What conditions see of a case: a plain ``ConditionContext`` built from its record."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import date, datetime, time, timedelta
-from typing import Any
 
 from zhiqian.rules.calendar import LegalCalendar
 from zhiqian.rules.conditions import ConditionContext
 from zhiqian.rules.loader import RulePack
+from zhiqian.store.records import CaseRecord
 
 __all__ = ["campaign_window", "case_context"]
 
@@ -41,7 +41,7 @@ def campaign_window(
 
 
 def case_context(
-    row: Any,
+    row: CaseRecord,
     *,
     now: datetime,
     pack: RulePack,

@@ -5,7 +5,7 @@ One pass claims due work in batches, one transaction per batch:
 1. read candidate cases from the partial index ``ix_zq_timers_due_unfired`` (unfired timers by
    ``due_at``; fired history is not in the index), oldest due first, keyset-paged;
 2. **lock the cases**, not the timers: ``SELECT … FROM zq_cases … FOR UPDATE SKIP LOCKED`` on
-   PostgreSQL. Every write to a case's clocks and timers happens under its case-row lock (the
+   PostgreSQL (the claim contract: ``zhiqian.store.timers.claim_due_cases``). Every write to a case's clocks and timers happens under its case-row lock (the
    engine's guarded ``UPDATE`` takes it too), so a locked case is this worker's alone: another
    daemon skips it, a clerk's change waits for the commit. Locking whole cases (in id order)
    rather than timer rows avoids the deadlock two workers would meet when each held a timer of
@@ -29,27 +29,27 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any, Final
+from typing import Final, Protocol
 
 import sqlalchemy as sa
 
-from zhiqian.engine.clock_store import load_clocks
+from zhiqian.clock import Clock
+from zhiqian.engine.commands.change import load_case
+from zhiqian.engine.commands.escalate import Escalator
 from zhiqian.engine.domain.clocks import ClockState
-from zhiqian.engine.escalation import WARNING, Escalator, EvalResult, escalator_of
+from zhiqian.engine.domain.escalation import WARNING, default_roles
+from zhiqian.engine.domain.governing import Packs
 from zhiqian.engine.jobs.worker import default_worker
 from zhiqian.engine.routing import Router
-from zhiqian.store.tables import CaseRow, ClockRow, TimerRow, table_of
+from zhiqian.store import clocks as clock_store
+from zhiqian.store import timers as timer_store
+from zhiqian.store.records import CaseRecord, TimerRecord
+from zhiqian.store.tx import Tx
 
-if TYPE_CHECKING:
-    from zhiqian.engine.engine import Engine
-
-__all__ = ["GIVE_UP_AFTER", "SweepResult", "sweep"]
+__all__ = ["GIVE_UP_AFTER", "SweepHost", "SweepResult", "run_sweep", "sweep"]
 
 GIVE_UP_AFTER: Final = 10  # attempts before a failing case's timers are set aside (logged)
 _log = logging.getLogger("zhiqian.sweep")
-_cases = table_of(CaseRow)
-_clocks = table_of(ClockRow)
-_timers = table_of(TimerRow)
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,8 +70,25 @@ class SweepResult:
         )
 
 
+class SweepHost(Protocol):
+    """What the sweep needs of an engine (``zhiqian.Engine`` is one): its store, its pack
+    versions, its clock and its escalator (None when opened with ``escalate=False``)."""
+
+    @property
+    def clock(self) -> Clock: ...
+
+    @property
+    def tx(self) -> Tx: ...
+
+    @property
+    def packs(self) -> Packs: ...
+
+    @property
+    def escalator(self) -> Escalator | None: ...
+
+
 def sweep(
-    engine: Engine,
+    engine: SweepHost,
     *,
     now: datetime | None = None,
     batch: int = 500,
@@ -82,21 +99,45 @@ def sweep(
 ) -> SweepResult:
     """Fire every timer due at ``now`` (default: the engine's clock), batch by batch, until none
     is left, ``limit`` cases were handled, or ``stop()`` is true (checked between batches: the
-    batch in hand is always finished and committed)."""
+    batch in hand is always finished and committed). ``router`` replaces the engine's."""
+    escalator = engine.escalator
+    if escalator is None or router is not None:
+        escalator = Escalator(engine.packs, router or (escalator.router if escalator else None))
+    return run_sweep(
+        engine.tx,
+        engine.packs,
+        escalator,
+        now=(now or engine.clock.now()),
+        batch=batch,
+        worker=worker,
+        stop=stop,
+        limit=limit,
+    )
+
+
+def run_sweep(
+    tx: Tx,
+    packs: Packs,
+    escalator: Escalator,
+    *,
+    now: datetime,
+    batch: int = 500,
+    worker: str | None = None,
+    stop: Callable[[], bool] | None = None,
+    limit: int | None = None,
+) -> SweepResult:
+    """The sweep over ``tx`` with the given pack versions and escalator (see :func:`sweep`)."""
     if batch < 1:
         raise ValueError(f"batch must be >= 1, got {batch}")
-    at = (now or engine.clock.now()).astimezone(UTC)
-    worker = (worker or default_worker())[:64]
-    escalator = escalator_of(engine) or Escalator(router)
-    if router is not None:
-        escalator = Escalator(router)
+    at = now.astimezone(UTC)
+    name = (worker or default_worker())[:64]
     total = SweepResult()
     skip: set[int] = set()
     while not (stop and stop()):
         size = batch if limit is None else min(batch, limit - total.cases)
         if size <= 0:
             break
-        result = _batch(engine, escalator, at, size, worker, skip)
+        result = _batch(tx, packs, escalator, at, size, name, skip)
         total = total + result
         if result.cases == 0:
             break
@@ -104,7 +145,8 @@ def sweep(
 
 
 def _batch(
-    engine: Engine,
+    tx: Tx,
+    packs: Packs,
     escalator: Escalator,
     at: datetime,
     size: int,
@@ -112,128 +154,83 @@ def _batch(
     skip: set[int],
 ) -> SweepResult:
     result = SweepResult()
-    with engine._write() as conn:
-        case_ids = _claim_cases(conn, at, size, skip)
+    with tx.write() as conn:
+        case_ids = timer_store.claim_due_cases(conn, at, size, skip)
         for case_id in case_ids:
             try:
                 with conn.begin_nested():
-                    result = result + _case(engine, escalator, conn, case_id, at, worker)
+                    result = result + _case(packs, escalator, conn, case_id, at, worker)
             except Exception as exc:  # one bad case must not stop the others' deadlines
                 _log.exception("case %s: sweep failed, rolled back: %s", case_id, exc)
                 skip.add(case_id)
-                _count_failure(conn, case_id, at, worker)
+                gave_up = timer_store.count_failure(
+                    conn, case_id, at, worker, give_up_after=GIVE_UP_AFTER
+                )
+                if gave_up:
+                    _log.error(
+                        "case %s: %s timer(s) failed %s times and were set aside "
+                        "(claimed_by gave-up:…)",
+                        case_id,
+                        gave_up,
+                        GIVE_UP_AFTER,
+                    )
                 result = result + SweepResult(cases=1, failed=1)
     return result
 
 
-def _claim_cases(conn: sa.Connection, at: datetime, size: int, skip: set[int]) -> list[int]:
-    """Up to ``size`` cases with due timers, locked for this transaction (others skipped)."""
-    page = max(size * 4, 64)
-    after: tuple[datetime, int] | None = None
-    locked: list[int] = []
-    while len(locked) < size:
-        query = (
-            sa.select(_timers.c.id, _timers.c.case_id, _timers.c.due_at)
-            .where(_timers.c.fired_at.is_(None), _timers.c.due_at <= at)
-            .order_by(_timers.c.due_at, _timers.c.id)
-            .limit(page)
-        )
-        if after is not None:
-            query = query.where(
-                sa.or_(
-                    _timers.c.due_at > after[0],
-                    sa.and_(_timers.c.due_at == after[0], _timers.c.id > after[1]),
-                )
-            )
-        rows = conn.execute(query).all()
-        if not rows:
-            break
-        after = (rows[-1].due_at, rows[-1].id)
-        wanted: list[int] = []
-        for row in rows:
-            if row.case_id not in skip and row.case_id not in wanted and row.case_id not in locked:
-                wanted.append(row.case_id)
-        wanted = wanted[: size - len(locked)]
-        if wanted:
-            got = conn.execute(
-                sa.select(_cases.c.id)
-                .where(_cases.c.id.in_(wanted))
-                .order_by(_cases.c.id)
-                .with_for_update(skip_locked=True)
-            ).scalars()
-            locked.extend(int(i) for i in got)
-        if len(rows) < page:
-            break
-    return sorted(locked)
-
-
 def _case(
-    engine: Engine,
+    packs: Packs,
     escalator: Escalator,
     conn: sa.Connection,
     case_id: int,
     at: datetime,
     worker: str,
 ) -> SweepResult:
-    timers = conn.execute(
-        sa.select(_timers)
-        .where(
-            _timers.c.case_id == case_id,
-            _timers.c.fired_at.is_(None),
-            _timers.c.due_at <= at,
-        )
-        .order_by(_timers.c.due_at, _timers.c.id)
-    ).all()
+    timers = timer_store.due_timers(conn, case_id, at)
     if not timers:  # fired by another worker between our read and our lock
         return SweepResult()
     # Marked fired first: an action below may re-arm this case's clocks, and the timers it
     # inserts then are new rows the next pass handles (SQLite may even reuse these ids).
-    fired = conn.execute(
-        sa.update(_timers)
-        .where(_timers.c.id.in_([t.id for t in timers]), _timers.c.fired_at.is_(None))
-        .values(fired_at=at, claimed_by=worker)
-    ).rowcount
-    row = conn.execute(sa.select(_cases).where(_cases.c.id == case_id)).one()
-    clocks = load_clocks(conn, case_id)
+    fired = timer_store.mark_fired(conn, [t.id for t in timers], at, worker)
+    case = load_case(conn, case_id)
+    clocks = clock_store.load_clocks(conn, case_id)
     notices = 0
     for timer in timers:
-        notices += _fire(engine, escalator, conn, row, clocks, timer, at)
+        notices += _fire(packs, escalator, conn, case, clocks, timer, at)
     trigger = "timer:" + ",".join(sorted({t.kind for t in timers}))
-    evaluated: EvalResult = escalator.evaluate(
-        engine, conn, case_id, at, trigger=trigger, row=row, clocks=clocks
-    )
+    evaluated = escalator.evaluate(conn, case, clocks, at, trigger=trigger)
     return SweepResult(
         fired=fired,
-        escalations=evaluated.escalations,
-        notices=notices + evaluated.notices,
+        escalations=evaluated.result.escalations,
+        notices=notices + evaluated.result.notices,
         cases=1,
     )
 
 
 def _fire(
-    engine: Engine,
+    packs: Packs,
     escalator: Escalator,
     conn: sa.Connection,
-    case: Any,
+    case: CaseRecord,
     clocks: dict[str, ClockState],
-    timer: Any,
+    timer: TimerRecord,
     at: datetime,
 ) -> int:
     """The timer's own effect (``clocks`` kept in step); returns the notices it queued."""
-    governing = engine.governing(case.pack_name, case.pack_version)
+    governing = packs.of(case)
     if governing.lifecycle.is_final(case.state):
         return 0
-    if timer.kind == "followup":
+    if timer.kind == timer_store.FOLLOWUP:
         label = timer.clock_id.removeprefix("report:")
         return len(
             escalator.warning_notices(
-                engine,
                 conn,
-                timer.case_id,
+                case,
+                clocks,
                 at,
                 rule_id=f"followup.{label}"[:64],
                 cycle=f"{timer.cycle}.{timer.seq}",
-                roles=_default_roles(governing.pack),
+                roles=default_roles(governing.pack),
                 template=WARNING,
                 clock=None,
                 label=label,
@@ -243,17 +240,14 @@ def _fire(
     clock = clocks.get(timer.clock_id)
     if clock is None or clock.cycle != timer.cycle or clock.status != "running":
         return 0  # a stale timer (the clock moved on): nothing to do
-    where = sa.and_(_clocks.c.case_id == timer.case_id, _clocks.c.clock_id == timer.clock_id)
-    if timer.kind == "breach":
+    if timer.kind == timer_store.BREACH:
         if clock.breached_at is None:
-            conn.execute(
-                sa.update(_clocks).where(where).values(breached_at=timer.due_at, updated_at=at)
-            )
+            clock_store.mark_breached(conn, case.id, timer.clock_id, timer.due_at, now=at)
             clocks[timer.clock_id] = replace(clock, breached_at=timer.due_at)
         return 0
-    if timer.kind != "warn" or timer.seq < clock.warned:
+    if timer.kind != timer_store.WARN or timer.seq < clock.warned:
         return 0
-    conn.execute(sa.update(_clocks).where(where).values(warned=timer.seq + 1, updated_at=at))
+    clock_store.mark_warned(conn, case.id, timer.clock_id, timer.seq + 1, now=at)
     clock = clocks[timer.clock_id] = replace(clock, warned=timer.seq + 1)
     try:
         spec = governing.pack.clock(timer.clock_id)
@@ -262,42 +256,14 @@ def _fire(
         return 0
     return len(
         escalator.warning_notices(
-            engine,
             conn,
-            timer.case_id,
+            case,
+            clocks,
             at,
             rule_id=f"warn.{timer.clock_id}.{timer.seq}"[:64],
             cycle=str(timer.cycle),
-            roles=tuple(warn.to) or _default_roles(governing.pack),
+            roles=tuple(warn.to) or default_roles(governing.pack),
             template=warn.template,
             clock=clock,
         )
     )
-
-
-def _default_roles(pack: Any) -> tuple[str, ...]:
-    """Who hears a warning whose clock names no one: the handler, else the county office."""
-    ids = [r.id for r in pack.routing.roles]
-    for role in ("handler", "county_office"):
-        if role in ids:
-            return (role,)
-    return (ids[0],) if ids else ("handler",)
-
-
-def _count_failure(conn: sa.Connection, case_id: int, at: datetime, worker: str) -> None:
-    due = sa.and_(
-        _timers.c.case_id == case_id, _timers.c.fired_at.is_(None), _timers.c.due_at <= at
-    )
-    conn.execute(sa.update(_timers).where(due).values(attempts=_timers.c.attempts + 1))
-    gave_up = conn.execute(
-        sa.update(_timers)
-        .where(due, _timers.c.attempts >= GIVE_UP_AFTER)
-        .values(fired_at=at, claimed_by=f"gave-up:{worker}"[:64])
-    ).rowcount
-    if gave_up:
-        _log.error(
-            "case %s: %s timer(s) failed %s times and were set aside (claimed_by gave-up:…)",
-            case_id,
-            gave_up,
-            GIVE_UP_AFTER,
-        )

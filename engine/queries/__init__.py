@@ -1,1 +1,2 @@
-"""Reads: what the facade shows of cases, deadlines, notices and the audit log."""
+"""Reads: each opens no transaction of its own (the caller passes the connection) and changes
+nothing."""

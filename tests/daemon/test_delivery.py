@@ -327,7 +327,7 @@ def test_division_specific_address_wins(tmp_path: Path) -> None:
 def test_unique_key_makes_a_second_notice_impossible(engine: Engine) -> None:
     case = engine.receive(_major(5))
     before = len(engine.notices())
-    with engine._write() as conn:  # what a second daemon racing this one would try
+    with engine.tx.write() as conn:  # what a second daemon racing this one would try
         from zhiqian.engine.escalation import escalator_of
 
         escalator = escalator_of(engine)

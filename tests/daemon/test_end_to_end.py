@@ -18,7 +18,6 @@ from zhiqian.engine.jobs.sweep import sweep
 from zhiqian.engine.queries.notices import show_notice
 from zhiqian.engine.routing import LeaderDirectory, Router
 from zhiqian.notifiers import FileNotifier, NoticeRenderer
-from zhiqian.store.outbox import TransactionsOf
 from zhiqian.testing import sample_complaint
 
 START = datetime(2026, 1, 5, 2, 0, tzinfo=UTC)  # Monday 10:00 in Shanghai
@@ -139,7 +138,7 @@ def test_breach_raise_twice_leader_and_police(db_url: str, pack: Path, tmp_path:
         templates = {n.template for n in notices}
         assert {"超期预警", "提级办理通知书", "督办通知", "移送函", "每日台账摘要"} <= templates
         renderer = NoticeRenderer()
-        tx = TransactionsOf(eng._write, eng._read)
+        tx = eng.tx
         for notice in notices:
             text = show_notice(tx, notice.id, renderer=renderer).text
             assert text is not None

@@ -1,0 +1,477 @@
+"""The escalator: evaluates a pack's escalation rules on a case inside the caller's transaction
+(on every change of the case, and on every timer the sweep fires).
+
+Exactly once, by construction:
+
+1. the evaluation runs inside the transaction that holds the case (the change's own, or the
+   sweep's, which claimed the case row first);
+2. the rule's row in ``zq_escalations`` is inserted **before** any action, with
+   ``ON CONFLICT DO NOTHING`` (``store.escalations.insert_escalation``): when another evaluator
+   got there first (another daemon, a clerk's change), it returns nothing and this evaluator
+   does nothing;
+3. every action and notice is written in that same transaction, so they exist exactly when the
+   escalation row does — a crash rolls all of them back together.
+
+Actions are recorded as case events (actor ``rule:<id>``, ``rule_id`` = the rule, the pack
+version on the event) through ``commands.change.change_case``, handed the case as the escalator
+holds it: each action's after-record feeds the next rule, nothing is read again. Each action is
+idempotent (a leader already named, a case already supervised at that level or referred is left
+alone) and runs inside a SAVEPOINT, so an action the law refuses (移送公安 before the order's
+period passed) is recorded as refused — or as a recommendation — without spoiling the others.
+Actions can make other rules true (提级 changes the level): evaluation repeats, at most
+``MAX_ROUNDS`` times. The pure part (cycle keys) is ``zhiqian.engine.domain.escalation``.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+
+from zhiqian.engine.commands.change import Changed, change_case, store_clocks
+from zhiqian.engine.commands.documents import NoticeContexts
+from zhiqian.engine.commands.notices import queue_notice
+from zhiqian.engine.domain.actions import ACTION_LABELS, referral_preconditions
+from zhiqian.engine.domain.clocks import ClockState, recompute
+from zhiqian.engine.domain.escalation import MAX_ROUNDS, WARNING, EvalResult, cycle_key
+from zhiqian.engine.domain.governing import Governing, Packs
+from zhiqian.engine.routing import Recipient, Router, office_name
+from zhiqian.errors import ZhiqianError
+from zhiqian.rules.conditions import ConditionContext
+from zhiqian.rules.divisions import level_of
+from zhiqian.rules.loader import RulePack
+from zhiqian.rules.schema import ActionSpec, EscalationSpec
+from zhiqian.store import escalations as escalation_store
+from zhiqian.store.records import CaseRecord
+
+__all__ = ["Escalated", "Escalator"]
+
+_log = logging.getLogger("zhiqian.escalation")
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Escalated:
+    """What an evaluation did, and the case as it is after it (for the caller's view)."""
+
+    result: EvalResult
+    case: CaseRecord
+    clocks: dict[str, ClockState]
+
+
+class _Held:
+    """The case and its clocks as this transaction holds them: replaced by each write's result,
+    never read again from the database (statements are the sweep's cost on a remote one)."""
+
+    __slots__ = ("_ctx", "case", "clocks", "conn", "governing")
+
+    def __init__(
+        self,
+        conn: sa.Connection,
+        governing: Governing,
+        case: CaseRecord,
+        clocks: Mapping[str, ClockState],
+    ) -> None:
+        self.conn = conn
+        self.governing = governing
+        self.case = case
+        self.clocks = dict(clocks)
+        self._ctx: tuple[CaseRecord, dict[str, ClockState], ConditionContext] | None = None
+
+    def context(self, now: datetime) -> ConditionContext:
+        """The conditions' view of the case, rebuilt only after the case or its clocks moved."""
+        if self._ctx is None or self._ctx[0] is not self.case or self._ctx[1] is not self.clocks:
+            ctx = self.governing.context(self.case, now=now, clocks=self.clocks.values())
+            self._ctx = (self.case, self.clocks, ctx)
+        return self._ctx[2]
+
+    def took(self, changed: Changed) -> None:
+        self.case, self.clocks = changed.case, changed.clocks
+
+    def save(self) -> tuple[CaseRecord, dict[str, ClockState]]:
+        return self.case, self.clocks
+
+    def restore(self, saved: tuple[CaseRecord, dict[str, ClockState]]) -> None:
+        self.case, self.clocks = saved
+
+
+class Escalator:
+    """Evaluates the escalation rules of a case's pack inside the caller's transaction."""
+
+    def __init__(self, packs: Packs, router: Router | None = None) -> None:
+        self.packs = packs
+        self.router = router or Router()
+
+    # -- evaluation ------------------------------------------------------------------------------
+
+    def evaluate(
+        self,
+        conn: sa.Connection,
+        case: CaseRecord,
+        clocks: Mapping[str, ClockState],
+        now: datetime,
+        *,
+        trigger: str = "change",
+    ) -> Escalated:
+        """Fire every rule that holds and has not fired for its cycle key. ``case``/``clocks``
+        are the case as the caller holds it (its row lock taken) in this transaction."""
+        governing = self.packs.of(case)
+        held = _Held(conn, governing, case, clocks)
+        total = EvalResult()
+        if not governing.pack.escalations or governing.lifecycle.is_final(case.state):
+            return Escalated(result=total, case=held.case, clocks=held.clocks)
+        done = escalation_store.fired_keys(conn, case.id)
+        for _ in range(MAX_ROUNDS):
+            fired = self._round(held, now, trigger, done)
+            total = total + fired
+            if not fired.escalations:
+                break
+        else:
+            _log.warning(
+                "case %s: escalations still cascading after %s rounds", case.id, MAX_ROUNDS
+            )
+        return Escalated(result=total, case=held.case, clocks=held.clocks)
+
+    def _round(
+        self, held: _Held, now: datetime, trigger: str, done: set[tuple[str, str]]
+    ) -> EvalResult:
+        result = EvalResult()
+        pack = held.governing.pack
+        for spec in pack.escalations:
+            if held.governing.lifecycle.is_final(held.case.state):
+                break  # a closed case does not escalate
+            key = cycle_key(spec, held.clocks, now=now, tz=pack.timezone)
+            if (spec.id, key) in done:
+                continue
+            if not spec.condition.evaluate(held.context(now)):
+                continue
+            done.add((spec.id, key))
+            escalation_id = escalation_store.insert_escalation(
+                held.conn,
+                case_id=held.case.id,
+                rule_id=spec.id,
+                cycle_key=key,
+                fired_at=now,
+                trigger=trigger,
+                pack_name=pack.name,
+                pack_version=pack.version,
+            )
+            if escalation_id is None:  # someone else fired it: nothing to do
+                continue
+            outcomes, notices = self._apply(held, spec, key, now)
+            escalation_store.set_actions(held.conn, escalation_id, outcomes)
+            result = result + EvalResult(1, notices)
+        return result
+
+    # -- actions ---------------------------------------------------------------------------------
+
+    def _apply(
+        self, held: _Held, spec: EscalationSpec, key: str, now: datetime
+    ) -> tuple[list[dict[str, Any]], int]:
+        facts: dict[str, Any] = {"rule": spec, "cycle_key": key}
+        outcomes: list[dict[str, Any]] = []
+        notices = 0
+        raise_notified = any(
+            a.notify is not None and a.notify.template == "提级办理通知书" for a in spec.do
+        )
+        for action in spec.do:
+            kind = action.kind
+            saved = held.save()
+            try:
+                if action.notify is not None:  # no case change: no savepoint needed
+                    ids = self._notify(
+                        held, spec, now, facts, action.notify.to, action.notify.template
+                    )
+                    outcome: dict[str, Any] = {"kind": kind, "outcome": "queued", "notices": ids}
+                    notices += len(ids)
+                    outcomes.append(outcome)
+                    continue
+                with held.conn.begin_nested():
+                    outcome = self._action(held, spec, action, now, facts)
+                    done = kind == "raise_level" and outcome.get("outcome") == "done"
+                    if done and not raise_notified:
+                        # 提级办理: the higher office is told even when the rule forgot to.
+                        outcome["notices"] = self._notify(
+                            held, spec, now, facts, ("$upper",), "提级办理通知书"
+                        )
+            except (ZhiqianError, ValueError, LookupError) as exc:
+                held.restore(saved)  # the savepoint rolled back what the action wrote
+                _log.warning("case %s rule %s action %s: %s", held.case.id, spec.id, kind, exc)
+                outcome = {"kind": kind, "outcome": "error", "detail": str(exc)}
+            notices += len(outcome.get("notices", ()))
+            outcomes.append(outcome)
+        return outcomes, notices
+
+    def _change(
+        self,
+        held: _Held,
+        spec: EscalationSpec,
+        kind: str,
+        event: str,
+        params: Mapping[str, Any],
+        now: datetime,
+    ) -> dict[str, Any]:
+        changed = change_case(
+            held.conn,
+            self.packs,
+            held.case.id,
+            event,
+            actor=f"rule:{spec.id}"[:100],
+            now=now,
+            reason=spec.label,
+            params=params,
+            rule_id=spec.id,
+            current=(held.case, held.clocks),
+        )
+        held.took(changed)
+        seq = changed.case.version  # the event the change wrote
+        return {"kind": kind, "outcome": "done", "event_seq": seq, "params": dict(params)}
+
+    def _action(
+        self,
+        held: _Held,
+        spec: EscalationSpec,
+        action: ActionSpec,
+        now: datetime,
+        facts: dict[str, Any],
+    ) -> dict[str, Any]:
+        kind = action.kind
+        row = held.case
+
+        def change(event: str, params: Mapping[str, Any]) -> dict[str, Any]:
+            return self._change(held, spec, kind, event, params, now)
+
+        if action.raise_level is not None:
+            before = row.handling_region
+            out = change("raise_level", {"clocks": action.raise_level.clocks})
+            facts["raised"] = (before, held.case.handling_region)
+            if action.raise_level.clocks == "restart":
+                out["restarted"] = self._restart_clocks(held, now)
+            return out
+        if action.assign_leader is not None:
+            if row.leader:
+                return {"kind": kind, "outcome": "already", "leader": row.leader}
+            title = action.assign_leader.role
+            name = self.router.leader_name(row.handling_region, title)
+            return change("assign_leader", {"leader": name, "role": title})
+        if action.refer_police is not None:
+            if row.police_referred_at is not None:
+                facts["referred"] = True
+                return {"kind": kind, "outcome": "already"}
+            pack = held.governing.pack
+            missing = referral_preconditions(row, pack=pack, clocks=held.clocks, at=now)
+            if missing:
+                facts["referred"] = False
+                return self._recommend(
+                    held, spec, now, "refer_police", "移送公安（法定条件未满足）", missing
+                )
+            out = change("refer_police", {"rule": spec.id})
+            facts["referred"] = True
+            return out
+        if action.supervise is not None:
+            by = action.supervise.by
+            if row.supervised_by == by or (row.supervised_by == "province" and by == "city"):
+                return {"kind": kind, "outcome": "already", "by": row.supervised_by}
+            return change("supervise", {"by": by})
+        if action.require_report is not None:
+            return change(
+                "require_report",
+                {
+                    "within": str(action.require_report.within),
+                    "label": action.require_report.label,
+                },
+            )
+        if action.blacklist_candidate is not None:
+            if row.blacklist_candidate:
+                return {"kind": kind, "outcome": "already"}
+            return change("blacklist_candidate", {"rule": spec.id})
+        if action.recommend is not None:
+            return self._recommend(
+                held, spec, now, action.recommend.event, action.recommend.label, []
+            )
+        raise ValueError(f"unknown action {kind!r}")  # pragma: no cover - the schema forbids it
+
+    def _recommend(
+        self,
+        held: _Held,
+        spec: EscalationSpec,
+        now: datetime,
+        event: str,
+        label: str,
+        missing: list[str],
+    ) -> dict[str, Any]:
+        """A recommendation to a clerk: an event ``recommend`` where the engine knows one,
+        otherwise recorded on the escalation row only."""
+        out: dict[str, Any] = {
+            "kind": "recommend",
+            "outcome": "recommended",
+            "event": event,
+            "label": label,
+        }
+        if missing:
+            out["missing"] = missing
+        pack = held.governing.pack
+        if "recommend" in ACTION_LABELS or "recommend" in {a.id for a in pack.actions}:
+            params: dict[str, Any] = {"event": event, "label": label}
+            if missing:
+                params["missing"] = "; ".join(missing)
+            done = self._change(held, spec, "recommend", "recommend", params, now)
+            out["event_seq"] = done["event_seq"]
+        return out
+
+    def _restart_clocks(self, held: _Held, now: datetime) -> list[str]:
+        """提级 with ``clocks: restart``: every active clock whose limit is the pack's (not an
+        order's own period) starts a new cycle at the higher office."""
+        governing = held.governing
+        pack = governing.pack
+        clocks = held.clocks
+        changed: dict[str, ClockState] = {}
+        for clock_id, state in clocks.items():
+            try:
+                spec = pack.clock(clock_id)
+            except KeyError:
+                continue
+            if not state.active or spec.per_case_limit:
+                continue
+            paused = state.status == "paused"
+            fresh = ClockState(
+                clock_id=clock_id,
+                cycle=state.cycle + 1,
+                status=state.status,
+                started_at=now,
+                paused_since=now if paused else None,
+                pack_version=pack.version,
+            )
+            if not paused:
+                fresh = recompute(spec, fresh, pack=pack, calendar=governing.calendar)
+            changed[clock_id] = fresh
+        if changed:
+            store_clocks(held.conn, held.case.id, changed, clocks, governing=governing, now=now)
+            held.clocks = {**clocks, **changed}
+        return sorted(changed)
+
+    # -- notices ---------------------------------------------------------------------------------
+
+    def _notify(
+        self,
+        held: _Held,
+        spec: EscalationSpec,
+        now: datetime,
+        facts: Mapping[str, Any],
+        roles: tuple[str, ...],
+        template: str,
+    ) -> list[int]:
+        row = held.case
+        pack = held.governing.pack
+        if template == "移送函" and facts.get("referred") is False:
+            return []  # no referral was made: a 移送函 would be false
+        builder = NoticeContexts(held.conn, held.governing, row, held.clocks, now)
+        digest = pack.routing.digest
+        ids: list[int] = []
+        for role in roles:
+            recipients = (
+                self._upper_office(pack, row)
+                if role == "$upper"
+                else self.router.recipients(pack, row, role)
+            )
+            for recipient in recipients:
+                context, subject = builder.for_rule(template, spec, recipient, facts)
+                hold = (
+                    template == WARNING
+                    and digest is not None
+                    and recipient.role in digest.to
+                    and recipient.channel not in ("log",)
+                )
+                notice_id = queue_notice(
+                    held.conn,
+                    case_id=row.id,
+                    case_ref=row.ref,
+                    rule_id=spec.id,
+                    cycle_key=str(facts.get("cycle_key", "-")),
+                    template=template,
+                    recipient=recipient.key,
+                    recipient_name=recipient.name,
+                    channel=recipient.channel,
+                    address=recipient.address,
+                    context=context,
+                    subject=subject,
+                    now=now,
+                    hold=hold,
+                    note=recipient.note,
+                )
+                if notice_id is not None:
+                    ids.append(notice_id)
+        return ids
+
+    def _upper_office(self, pack: RulePack, row: CaseRecord) -> list[Recipient]:
+        """The office now handling the case (after 提级): the pack role of that level, or log."""
+        level = level_of(row.handling_region)
+        for role in pack.routing.roles:
+            if role.level == level:
+                return self.router.recipients(pack, row, role.id)
+        return [
+            Recipient(
+                role=f"{level}_office",
+                division=row.handling_region,
+                key=f"{level}_office@{row.handling_region}",
+                name=office_name(row.handling_region),
+                channel="log",
+                address="",
+                note=f"the pack routes no role at level {level}: recorded in the log",
+            )
+        ]
+
+    def warning_notices(
+        self,
+        conn: sa.Connection,
+        case: CaseRecord,
+        clocks: Mapping[str, ClockState],
+        now: datetime,
+        *,
+        rule_id: str,
+        cycle: str,
+        roles: tuple[str, ...],
+        template: str,
+        clock: ClockState | None,
+        label: str | None = None,
+        due: datetime | None = None,
+    ) -> list[int]:
+        """Notices for a clock warning or a follow-up reminder (the sweep's timers)."""
+        governing = self.packs.of(case)
+        pack = governing.pack
+        builder = NoticeContexts(conn, governing, case, clocks, now)
+        digest = pack.routing.digest
+        ids: list[int] = []
+        for role in roles:
+            for recipient in self.router.recipients(pack, case, role):
+                context = builder.warning(clock, rule_id=rule_id, label=label, due=due)
+                if template != WARNING:
+                    context = builder.generic(template, rule_id, label or "", "", recipient)
+                hold = (
+                    template == WARNING
+                    and digest is not None
+                    and recipient.role in digest.to
+                    and recipient.channel != "log"
+                )
+                notice_id = queue_notice(
+                    conn,
+                    case_id=case.id,
+                    case_ref=case.ref,
+                    rule_id=rule_id,
+                    cycle_key=cycle,
+                    template=template,
+                    recipient=recipient.key,
+                    recipient_name=recipient.name,
+                    channel=recipient.channel,
+                    address=recipient.address,
+                    context=context,
+                    now=now,
+                    hold=hold,
+                    note=recipient.note,
+                )
+                if notice_id is not None:
+                    ids.append(notice_id)
+        return ids
