@@ -46,7 +46,6 @@ from typing import IO, TYPE_CHECKING, Any
 import zhiqian
 from zhiqian import Clock, FrozenClock, RuleError, RuleProblem
 from zhiqian.engine.domain.notices import digest_due
-from zhiqian.engine.escalation import install
 from zhiqian.engine.jobs.delivery import DeliveryPolicy
 from zhiqian.engine.jobs.monthly import write_monthly_ledger
 from zhiqian.engine.jobs.sweep import SweepResult, sweep
@@ -362,15 +361,17 @@ def run(
             router = settings.router()
             channels = dict(notifiers) if notifiers is not None else settings.channels([rule_pack])
             engine = Engine.open(
-                target, pack=rule_pack, clock=clock, create=create, calendar=settings.calendar()
+                target,
+                pack=rule_pack,
+                clock=clock,
+                create=create,
+                calendar=settings.calendar(),
+                router=router,
             )
         except Exception as exc:
             start_failed(exc)
             raise
         with engine:
-            # Engine.open(router=...) replaces this once it exists: the escalator the engine
-            # installed (escalate=True) routes with the settings' addresses and leaders.
-            install(engine, router=router)
             daemon = Daemon(
                 engine,
                 notifiers=channels,
