@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal, NoReturn
 import typer
 from typer.core import TyperGroup
 
+from zhiqian.engine.cli.http import register as _register_http
 from zhiqian.engine.cli.output import (
     EXIT_OK,
     EXIT_REFUSED,
@@ -199,6 +200,7 @@ app.add_typer(rules_app, name="rules")
 app.add_typer(notices_app, name="notices")
 app.add_typer(report_app, name="report")
 app.add_typer(audit_app, name="audit")
+_register_http(app)
 
 
 def _version(value: bool) -> None:
