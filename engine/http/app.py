@@ -20,6 +20,7 @@ from fastapi import Body, Depends, FastAPI, Header, Path, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from zhiqian import CaseNotFound, DuplicateCase, FieldProblem, InvalidIntake, Refused
 from zhiqian.engine.cli.output import to_jsonable
@@ -54,6 +55,8 @@ API_VERSION = "1"
 LEVELS = Literal["county", "city", "province"]
 NOTICE_STATUSES = Literal["held", "digested", "pending", "sending", "sent", "dead"]
 REGION = r"^\d{6}$"
+# Ids are 32-bit INTEGER columns: PostgreSQL refuses a larger number as a DataError.
+MAX_ID = 2**31 - 1
 log = logging.getLogger("zhiqian.http")
 
 _bearer = HTTPBearer(auto_error=False, description="zhiqian token create 生成的令牌（仅显示一次）")
@@ -200,6 +203,13 @@ def _install_errors(app: FastAPI) -> None:
         if status >= 500:
             log.error("request %s %s failed: %s", request.method, request.url.path, exc)
         return JSONResponse(error_body(exc), status_code=status)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _routing(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        # No route (404), a method the route does not take (405): still our shape.
+        kind = {404: "NotFound", 405: "MethodNotAllowed"}.get(exc.status_code, "HTTPError")
+        body = {"error": {"type": kind, "message": str(exc.detail), "problems": []}}
+        return JSONResponse(body, status_code=exc.status_code, headers=exc.headers)
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
@@ -400,7 +410,7 @@ def _routes(app: FastAPI) -> None:  # noqa: C901 - one route per resource, read 
         summary="查看案件",
     )
     def case(
-        case_id: Annotated[int, Path(ge=1, le=2**62)],
+        case_id: Annotated[int, Path(ge=1, le=MAX_ID)],
         engine: EngineDep,
         who: PrincipalDep,
         show_pii: Annotated[
@@ -425,7 +435,7 @@ def _routes(app: FastAPI) -> None:  # noqa: C901 - one route per resource, read 
         summary="办理：触发事件或记录措施",
     )
     def act(
-        case_id: Annotated[int, Path(ge=1, le=2**62)],
+        case_id: Annotated[int, Path(ge=1, le=MAX_ID)],
         action: models.ActRequest,
         engine: EngineDep,
         who: PrincipalDep,
@@ -467,7 +477,7 @@ def _routes(app: FastAPI) -> None:  # noqa: C901 - one route per resource, read 
         summary="当前允许的事件与措施",
     )
     def allowed(
-        case_id: Annotated[int, Path(ge=1, le=2**62)], engine: EngineDep, who: PrincipalDep
+        case_id: Annotated[int, Path(ge=1, le=MAX_ID)], engine: EngineDep, who: PrincipalDep
     ) -> JSONResponse:
         """The lifecycle events the case's state allows now (guards not evaluated), then the
         actions inside handling."""
@@ -483,7 +493,7 @@ def _routes(app: FastAPI) -> None:  # noqa: C901 - one route per resource, read 
         summary="时限与升级规则的适用说明",
     )
     def explain(
-        case_id: Annotated[int, Path(ge=1, le=2**62)], engine: EngineDep, who: PrincipalDep
+        case_id: Annotated[int, Path(ge=1, le=MAX_ID)], engine: EngineDep, who: PrincipalDep
     ) -> JSONResponse:
         """Which clocks and escalations of the case's pack apply, each with its legal basis,
         its rule's ``file:line`` and the derivation of its deadline."""
@@ -553,7 +563,7 @@ def _routes(app: FastAPI) -> None:  # noqa: C901 - one route per resource, read 
         engine: EngineDep,
         who: PrincipalDep,
         status: Annotated[NOTICE_STATUSES | None, Query()] = None,
-        case: Annotated[int | None, Query(ge=1, le=2**62, description="案件ID")] = None,
+        case: Annotated[int | None, Query(ge=1, le=MAX_ID, description="案件ID")] = None,
         limit: Annotated[int, Query(ge=1, le=1000)] = 100,
     ) -> JSONResponse:
         """Notices of the token's division, newest first."""
@@ -576,7 +586,7 @@ def _routes(app: FastAPI) -> None:  # noqa: C901 - one route per resource, read 
         summary="查看通知",
     )
     def notice(
-        notice_id: Annotated[int, Path(ge=1, le=2**62)], engine: EngineDep, who: PrincipalDep
+        notice_id: Annotated[int, Path(ge=1, le=MAX_ID)], engine: EngineDep, who: PrincipalDep
     ) -> JSONResponse:
         """Where the notice goes, its attempts, last error and the rendered document."""
         found = _notice(engine, who, notice_id)
@@ -590,7 +600,7 @@ def _routes(app: FastAPI) -> None:  # noqa: C901 - one route per resource, read 
         summary="重新投递",
     )
     def retry(
-        notice_id: Annotated[int, Path(ge=1, le=2**62)],
+        notice_id: Annotated[int, Path(ge=1, le=MAX_ID)],
         engine: EngineDep,
         who: PrincipalDep,
         print_: FingerprintDep,

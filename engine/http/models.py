@@ -139,6 +139,9 @@ class BatchRequest(_In):
         min_length=1,
         max_length=1000,
         description="投诉记录（每条同 ComplaintIn），逐条受理：一条被拒不影响其他各条",
+        # Documented as complaints, read as plain objects: one bad record must not refuse the
+        # whole batch at the door, the engine judges each one.
+        json_schema_extra={"items": {"$ref": "#/components/schemas/ComplaintIn"}},
     )
 
 
