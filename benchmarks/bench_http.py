@@ -45,9 +45,9 @@ def _server(url: str, workers: int, run: Run) -> Iterator[str]:
     import httpx
 
     port = _free_port()
+    argv = [ZHIQIAN, "--db", url, "serve", "--port", str(port), "--workers", str(workers)]
     proc = subprocess.Popen(
-        [ZHIQIAN, "--db", url, "serve", "--port", str(port), "--workers", str(workers)]
-        + ["--log-level", "warning"],
+        [*argv, "--log-level", "warning"],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
         env=dict(os.environ),
@@ -188,12 +188,14 @@ def _one_backend(run: Run, label: str, url: str, section: Section) -> None:
                 with _server(url, workers, run) as base:
                     _http(base, token, _records(f"warm{workers}-{label}", 8), clients=4)
                     for r in range(rounds):
-                        intake, act = _http(
+                        intake, _ = _http(
                             base, token, _records(f"w{workers}r{r}-{label}", n), clients=4
                         )
                         scaled.setdefault(workers, []).append(intake)
                         run.log(f"  {workers} worker(s), 4 clients: intake {intake:,.1f}/s")
-            one = section.figure("intake: HTTP, 1 worker, 4 clients (PostgreSQL)", scaled[1], "req/s")
+            one = section.figure(
+                "intake: HTTP, 1 worker, 4 clients (PostgreSQL)", scaled[1], "req/s"
+            )
             two = section.figure(
                 "intake: HTTP, 2 workers, 4 clients (PostgreSQL)", scaled[2], "req/s"
             )

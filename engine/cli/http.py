@@ -113,7 +113,9 @@ def token_create(
     role: Annotated[RoleName, typer.Option("--role", help="clerk, leader, auditor or admin.")],
     holder: Annotated[
         str | None,
-        typer.Option("--holder", help="Who holds it: the actor of its writes (default role@office)."),
+        typer.Option(
+            "--holder", help="Who holds it: the actor of its writes (default role@office)."
+        ),
     ] = None,
     fmt: Annotated[
         Literal["table", "json"], typer.Option("--format", "-f", help="Output: table or json.")

@@ -123,7 +123,9 @@ def _case_headers(body: Any) -> dict[str, str]:
 
 
 def _send(reply: Reply) -> JSONResponse:
-    return JSONResponse(to_jsonable(reply.body), status_code=reply.status, headers=dict(reply.headers))
+    return JSONResponse(
+        to_jsonable(reply.body), status_code=reply.status, headers=dict(reply.headers)
+    )
 
 
 def _visible(engine: Engine, who: Principal, case_id: int, *, history: bool = True) -> CaseView:
@@ -247,7 +249,7 @@ def _database_error(exc: Exception) -> ZhiqianError | None:
     return StoreError(f"the database cannot be used: {detail}")
 
 
-def _routes(app: FastAPI) -> None:  # noqa: C901 - one route per resource, read top to bottom
+def _routes(app: FastAPI) -> None:
     # ------------------------------------------------------------------ health
 
     @app.get("/health", tags=["运行"], response_model=models.Health, summary="健康检查")
@@ -443,7 +445,9 @@ def _routes(app: FastAPI) -> None:  # noqa: C901 - one route per resource, read 
         key: IdempotencyKey = None,
         if_match: Annotated[
             str | None,
-            Header(alias="If-Match", description="案件的 ETag（版本）：已变更则 412", max_length=100),
+            Header(
+                alias="If-Match", description="案件的 ETag（版本）：已变更则 412", max_length=100
+            ),
         ] = None,
     ) -> JSONResponse:
         """Fire a lifecycle event or record an action, as the token's holder. A stale
@@ -521,7 +525,9 @@ def _routes(app: FastAPI) -> None:  # noqa: C901 - one route per resource, read 
         ] = None,
         region: Annotated[str | None, Query(pattern=REGION)] = None,
         level: Annotated[LEVELS | None, Query()] = None,
-        clock: Annotated[str | None, Query(max_length=64, description="时限ID，如 acceptance")] = None,
+        clock: Annotated[
+            str | None, Query(max_length=64, description="时限ID，如 acceptance")
+        ] = None,
         limit: Annotated[int, Query(ge=1, le=1000)] = 100,
         offset: Annotated[int, Query(ge=0, le=100_000)] = 0,
     ) -> JSONResponse:
@@ -638,7 +644,13 @@ def _batch_row(index: int, record: Mapping[str, Any], result: Any) -> dict[str, 
             "id": None,
             "error": error_body(result)["error"],
         }
-    return {"record": index, "ref": result.ref, "status": "accepted", "id": result.id, "error": None}
+    return {
+        "record": index,
+        "ref": result.ref,
+        "status": "accepted",
+        "id": result.id,
+        "error": None,
+    }
 
 
 def _within(text: str | None) -> Any:

@@ -158,8 +158,7 @@ def error_body(exc: BaseException) -> dict[str, Any]:
     inner: dict[str, Any] = body["error"]
     if isinstance(exc, RequestInvalid):
         inner["problems"] = [
-            {"field": p.field, "value": _plain(p.value), "problem": p.problem}
-            for p in exc.problems
+            {"field": p.field, "value": _plain(p.value), "problem": p.problem} for p in exc.problems
         ]
     elif isinstance(exc, PreconditionFailed):
         inner.update(case=exc.case, expected=exc.expected, current=exc.current)

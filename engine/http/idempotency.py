@@ -60,7 +60,11 @@ def check_key(key: str | None) -> str | None:
         return None
     if not key.strip() or len(key) > MAX_KEY or not key.isprintable():
         raise RequestInvalid(
-            [FieldProblem("Idempotency-Key", key[:40], f"must be 1..{MAX_KEY} printable characters")]
+            [
+                FieldProblem(
+                    "Idempotency-Key", key[:40], f"must be 1..{MAX_KEY} printable characters"
+                )
+            ]
         )
     return key
 
@@ -88,9 +92,7 @@ def run_post(
             if stored.fingerprint != print_:
                 raise IdempotencyKeyReused(key)
             body = json.loads(stored.body)
-            return Reply(
-                stored.status, body, {**headers_of(body), "Idempotent-Replayed": "true"}
-            )
+            return Reply(stored.status, body, {**headers_of(body), "Idempotent-Replayed": "true"})
         assert row_id is not None
         try:
             reply = work(engine.within(conn))

@@ -49,7 +49,9 @@ class _In(BaseModel):
 class EmployerIn(_In):
     name: str = Field(description="用人单位名称", examples=["阳泉市平定建设集团有限公司"])
     uscc: str | None = Field(
-        None, description="统一社会信用代码（18位，校验位）；不知道时为 null", examples=["91140302066907430C"]
+        None,
+        description="统一社会信用代码（18位，校验位）；不知道时为 null",
+        examples=["91140302066907430C"],
     )
     category: Literal["construction", "manufacturing", "training", "other"] = Field(
         description="行业类别：construction 工程建设、manufacturing 加工制造、training 教育培训、other 其他"
@@ -119,12 +121,16 @@ class ComplaintIn(_In):
         "transferred",
         "inspection",
     ] = Field(description="反映渠道：平台、12333、12345、来访、来信、转办、巡查")
-    region: str = Field(description="欠薪发生地的6位行政区划代码（须在令牌的辖区内）", examples=["140302"])
+    region: str = Field(
+        description="欠薪发生地的6位行政区划代码（须在令牌的辖区内）", examples=["140302"]
+    )
     employer: EmployerIn = Field(description="用人单位")
     project: ProjectIn | None = Field(None, description="工程项目；非项目欠薪为 null")
     workers: int = Field(description="涉及人数（≥1）", examples=[37])
     migrant_workers: int = Field(description="其中农民工人数", examples=[4])
-    amount: str | int = Field(description="欠薪金额（元），十进制字符串，至多两位小数", examples=["537918.15"])
+    amount: str | int = Field(
+        description="欠薪金额（元），十进制字符串，至多两位小数", examples=["537918.15"]
+    )
     migrant_amount: str | int = Field(description="其中农民工欠薪金额（元）", examples=["58153.31"])
     complainant: ComplainantIn = Field(description="投诉人")
     flags: list[Literal["collective", "malicious", "absconded", "sensitive"]] = Field(
@@ -191,7 +197,9 @@ class Complainant(_Out):
 class Clock(_Out):
     id: str = Field(examples=["acceptance"])
     label: str = Field(examples=["受理时限（接到投诉之日起5个工作日内依法受理）"])
-    status: str = Field(description="running 计时中、warned 已预警、breached 已超期、paused 中止、stopped 已停止")
+    status: str = Field(
+        description="running 计时中、warned 已预警、breached 已超期、paused 中止、stopped 已停止"
+    )
     deadline: datetime | None = Field(description="期限届满时刻（按法定工作日历）")
     remaining: int | None = Field(description="距期限的秒数，超期为负；已结束或中止时为 null")
     basis: str = Field(description="法律依据")

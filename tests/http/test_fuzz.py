@@ -95,7 +95,9 @@ def _fuzz(svc: Service, examples: int) -> Tally:
 def _report(tally: Tally, capsys: pytest.CaptureFixture[str]) -> None:
     with capsys.disabled():
         statuses = ", ".join(f"{k}: {v}" for k, v in sorted(tally.by_status.items()))
-        print(f"\nfuzz: {tally.sent} generated requests ({statuses}); unsendable {tally.unsendable}")
+        print(
+            f"\nfuzz: {tally.sent} generated requests ({statuses}); unsendable {tally.unsendable}"
+        )
 
 
 def test_generated_requests_get_no_server_error(

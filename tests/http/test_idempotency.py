@@ -54,7 +54,9 @@ def test_an_act_retried_with_its_key_acts_once_and_a_refusal_replays(service: Se
         assert events.count("verify") == 1
 
         close = {"event": "close"}
-        refused = a.post(f"/v1/cases/{case_id}/events", json=close, headers={"Idempotency-Key": "c"})
+        refused = a.post(
+            f"/v1/cases/{case_id}/events", json=close, headers={"Idempotency-Key": "c"}
+        )
         assert refused.status_code == 409
         version = service.engine.get(case_id).version
         replay = a.post(f"/v1/cases/{case_id}/events", json=close, headers={"Idempotency-Key": "c"})

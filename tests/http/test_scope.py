@@ -5,12 +5,9 @@ from __future__ import annotations
 
 from typing import Any
 
-import pytest
-
 from tests.http.conftest import COUNTY_A, COUNTY_B, Service
 from zhiqian.engine.http import models
 from zhiqian.testing import sample_complaint
-
 
 
 def _complaint(seed: int, region: str) -> dict[str, Any]:

@@ -42,6 +42,9 @@ def test_stale_if_match_is_412_and_a_stale_expected_version_is_409(service: Serv
         )
         assert done.status_code == 200, done.text
         assert done.headers["ETag"] == f'"{done.json()["version"]}"'
-        assert a.post(
-            f"/v1/cases/{case_id}/events", json={"event": "handle"}, headers={"If-Match": "*"}
-        ).status_code == 409  # '*' skips the check; the state refuses handle twice
+        assert (
+            a.post(
+                f"/v1/cases/{case_id}/events", json={"event": "handle"}, headers={"If-Match": "*"}
+            ).status_code
+            == 409
+        )  # '*' skips the check; the state refuses handle twice
