@@ -13,12 +13,12 @@ import logging
 import os
 from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import asynccontextmanager
-from datetime import UTC, datetime, timedelta, tzinfo
+from datetime import UTC, date, datetime, timedelta, tzinfo
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from fastapi import Body, Depends, FastAPI, Header, Path, Query, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -44,6 +44,7 @@ from zhiqian.engine.http.errors import (
     status_for,
 )
 from zhiqian.engine.http.idempotency import Reply, check_key, fingerprint, run_post
+from zhiqian.engine.http.reports import MEDIA, ReportFormat, campaign_file, ledger_file
 from zhiqian.errors import ZhiqianError
 
 if TYPE_CHECKING:
@@ -189,6 +190,7 @@ def create_app(engine: Engine | None) -> FastAPI:
             {"name": "案件", "description": "案件、时限、时间线与办理"},
             {"name": "时限", "description": "超期与将到期的时限"},
             {"name": "通知", "description": "通知发件箱"},
+            {"name": "报表", "description": "附件2 与案件台账（XLSX、CSV、HTML）"},
             {"name": "运行", "description": "健康检查"},
         ],
     )
@@ -622,8 +624,98 @@ def _routes(app: FastAPI) -> None:
 
         return _send(run_post(engine, who, check_key(key), print_, work))
 
+    # ------------------------------------------------------------------ reports
+
+    file_responses: dict[int | str, dict[str, Any]] = {
+        200: {
+            "description": "报表文件",
+            "content": {media: {} for media in MEDIA.values()},
+        },
+        **_ERRORS,
+    }
+
+    @app.get(
+        "/v1/reports/campaign",
+        tags=["报表"],
+        response_class=Response,
+        responses=file_responses,
+        summary="附件2 根治欠薪冬季专项行动情况",
+    )
+    def campaign(
+        engine: EngineDep,
+        who: PrincipalDep,
+        period_from: Annotated[date, Query(alias="from", description="首日 YYYY-MM-DD")],
+        period_to: Annotated[date, Query(alias="to", description="末日（含）")],
+        format: Annotated[ReportFormat, Query(description="xlsx、csv 或 html")] = "xlsx",
+        region: Annotated[
+            str | None, Query(pattern=REGION, description="欠薪发生地（含下级）；默认令牌辖区")
+        ] = None,
+        unit: Annotated[str | None, Query(max_length=100, description="制表单位")] = None,
+    ) -> Response:
+        """附件2 over the cases received in the period, in the token's division."""
+        scope = _report_scope(who, region)
+        data = campaign_file(
+            engine,
+            region=scope,
+            period_from=period_from,
+            period_to=period_to,
+            fmt=format,
+            unit=unit,
+        )
+        return _download(data, format, f"附件2-{scope}-{period_from}-{period_to}")
+
+    @app.get(
+        "/v1/reports/ledger",
+        tags=["报表"],
+        response_class=Response,
+        responses=file_responses,
+        summary="案件台账",
+    )
+    def ledger(
+        engine: EngineDep,
+        who: PrincipalDep,
+        period_from: Annotated[
+            date | None, Query(alias="from", description="首日；默认 to 所在月的1日")
+        ] = None,
+        period_to: Annotated[date | None, Query(alias="to", description="末日；默认今天")] = None,
+        format: Annotated[ReportFormat, Query(description="xlsx、csv 或 html")] = "xlsx",
+        region: Annotated[str | None, Query(pattern=REGION)] = None,
+        unit: Annotated[str | None, Query(max_length=100, description="制表单位")] = None,
+    ) -> Response:
+        """The cases open at some time in the period, in the token's division."""
+        scope = _report_scope(who, region)
+        data = ledger_file(
+            engine,
+            region=scope,
+            period_from=period_from,
+            period_to=period_to,
+            fmt=format,
+            unit=unit,
+        )
+        return _download(data, format, f"台账-{scope}")
+
 
 # --------------------------------------------------------------------------------- helpers
+
+
+def _report_scope(who: Principal, region: str | None) -> str:
+    scope = narrowest(who.office, region)
+    if scope is None:  # another division's report: as unknown as its cases
+        raise RequestInvalid(
+            [FieldProblem("region", region, f"is outside this token's division {who.office}")]
+        )
+    return scope
+
+
+def _download(data: bytes, fmt: str, stem: str) -> Response:
+    from urllib.parse import quote
+
+    name = quote(f"{stem}.{fmt}")
+    return Response(
+        data,
+        media_type=MEDIA[fmt],
+        headers={"Content-Disposition": f"attachment; filename*=UTF-8''{name}"},
+    )
 
 
 def _batch_row(index: int, record: Mapping[str, Any], result: Any) -> dict[str, Any]:
