@@ -73,6 +73,8 @@ def _server(url: str, workers: int, run: Run) -> Iterator[str]:
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
+        if proc.stderr is not None:
+            proc.stderr.close()
 
 
 def _records(prefix: str, n: int) -> list[dict[str, Any]]:

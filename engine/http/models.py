@@ -137,7 +137,7 @@ class ComplaintIn(_In):
         default_factory=list,
         description="标记：collective 群体性、malicious 恶意欠薪、absconded 逃匿、sensitive 敏感",
     )
-    summary: str = Field("", description="案情摘要")
+    summary: str = Field(description="案情摘要")
 
 
 class BatchRequest(_In):
