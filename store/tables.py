@@ -18,10 +18,12 @@ from sqlmodel import Field, SQLModel
 
 __all__ = [
     "METADATA",
+    "ApiTokenRow",
     "CaseRow",
     "ClockRow",
     "EscalationRow",
     "EventRow",
+    "IdempotencyKeyRow",
     "NoticeRow",
     "TimerRow",
     "ZqModel",
@@ -275,3 +277,38 @@ class NoticeRow(ZqModel, table=True):
     created_at: datetime
     sent_at: datetime | None = None
     remote_id: str | None = Field(default=None, max_length=500)
+
+
+class ApiTokenRow(ZqModel, table=True):
+    """An API token of the HTTP service (``zhiqian token create``). Only the SHA-256 of the
+    secret is kept: the secret is 32 random bytes, so a fast hash is as safe as a slow one and
+    lets a request find its token by an indexed equality. ``office`` is the division the token
+    sees (itself and its children); ``holder`` is the actor written on every change it makes."""
+
+    __tablename__ = "zq_api_tokens"
+
+    id: int | None = Field(default=None, primary_key=True)
+    secret_hash: str = Field(max_length=64, unique=True)
+    prefix: str = Field(max_length=16)  # the first characters of the secret, to tell tokens apart
+    office: str = Field(max_length=6)
+    role: str = Field(max_length=16)  # clerk | leader | auditor | admin
+    holder: str = Field(max_length=200)
+    created_at: datetime
+    revoked_at: datetime | None = None
+
+
+class IdempotencyKeyRow(ZqModel, table=True):
+    """The first response to a POST sent with an ``Idempotency-Key``, per token. Written in the
+    transaction of the change itself, so a stored response and the change it describes commit
+    (or vanish) together; the unique key makes a concurrent retry wait for, then read, it."""
+
+    __tablename__ = "zq_idempotency_keys"
+    __table_args__ = (sa.UniqueConstraint("token_id", "key"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    token_id: int = Field(foreign_key="zq_api_tokens.id")
+    key: str = Field(max_length=255)
+    fingerprint: str = Field(max_length=64)  # sha256 of method, path and body
+    status: int = 0
+    body: str = Field(default="", sa_type=sa.Text)  # the JSON response as sent
+    created_at: datetime

@@ -24,6 +24,7 @@ from typer.core import TyperGroup
 from zhiqian import StoreError, ZhiqianError
 from zhiqian.engine.cli import audit, cases, daemon, db, deadlines, demo, notices, reports, rules
 from zhiqian.engine.cli.common import DEFAULT_DB, DEFAULT_RULES
+from zhiqian.engine.cli.http import register as _register_http
 from zhiqian.engine.cli.output import (
     EXIT_OK,
     EXIT_REFUSED,
@@ -159,6 +160,7 @@ app.command("overdue")(deadlines.overdue)
 app.command("sweep")(deadlines.sweep)
 app.command("daemon")(daemon.daemon)
 app.command("demo")(demo.demo)
+_register_http(app)
 
 
 def _version(value: bool) -> None:
