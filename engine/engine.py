@@ -41,6 +41,7 @@ from zhiqian.engine.domain.clocks import (
 from zhiqian.engine.domain.context import campaign_window, case_context
 from zhiqian.engine.domain.intake import Complaint, parse_complaint
 from zhiqian.engine.domain.lifecycle import Lifecycle
+from zhiqian.engine.domain.lights import clock_light, pack_horizon, worst
 from zhiqian.engine.views import (
     CaseEvent,
     CaseView,
@@ -839,6 +840,10 @@ class Engine:
             return ACTION_LABELS.get(event) or lifecycle_label(event)
 
         now = self.clock.now()
+        horizon = now  # the lights' warning window, computed only when there are clocks
+        if clocks:
+            gov = governing or self.governing(self.pack.name, self.pack.version)
+            horizon = pack_horizon(gov.pack, now, calendar=gov.calendar)
         clock_views = []
         for state in clocks:
             spec = None
@@ -857,6 +862,7 @@ class Engine:
                     assumed=state.assumed,
                     basis=spec.basis if spec else "",
                     trace=tuple(state.trace.get("lines", ())),
+                    light=clock_light(state, now=now, horizon=horizon),
                 )
             )
         return CaseView(
@@ -922,6 +928,7 @@ class Engine:
                 )
                 for e in escalations
             ),
+            light=worst(c.light for c in clock_views),
         )
 
     # -- audit --------------------------------------------------------------------------------

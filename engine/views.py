@@ -54,6 +54,8 @@ class ClockView:
     assumed: bool
     basis: str
     trace: Sequence[str] = ()
+    # red | yellow | green | grey (zhiqian.engine.domain.lights); None once the clock has ended
+    light: str | None = None
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -108,6 +110,8 @@ class CaseView:
     events: tuple[CaseEvent, ...] = ()
     clocks: tuple[ClockView, ...] = ()
     escalations: tuple[EscalationRecord, ...] = ()
+    # the worst light of its running clocks; None when no clock runs or the clocks were not loaded
+    light: str | None = None
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
