@@ -16,7 +16,7 @@ import contextlib
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -59,6 +59,7 @@ from zhiqian.rules.divisions import level_of
 if TYPE_CHECKING:
     from zhiqian.engine.jobs.sweep import SweepResult
     from zhiqian.engine.outbox import DeliveryReport, NoticeView
+    from zhiqian.engine.queries.performance import Performance
     from zhiqian.engine.reports import ReportCase
     from zhiqian.notifiers import Notifier
 
@@ -1292,6 +1293,31 @@ class Engine:
                     closed_at=r.closed_at,
                     overdue_clocks=tuple(labels),
                 )
+
+    # -- performance (docs/performance.md) ------------------------------------------------------
+
+    def performance(
+        self, *, period_from: date, period_to: date, at: datetime | None = None, top: int = 10
+    ) -> Performance:
+        """On-time performance per office, handler, clock kind and employer category over the
+        local days ``period_from`` … ``period_to`` (inclusive), as of ``at`` (default now), with
+        the lights and the ``top`` most overdue clocks now. Counted in SQL: docs/performance.md."""
+        from zhiqian.engine.domain.lights import pack_horizon
+        from zhiqian.engine.queries.performance import measure
+
+        now = self._now(at)
+        gov = self.governing(self.pack.name, self.pack.version)
+        with self._read() as conn:
+            return measure(
+                conn,
+                pack=gov.pack,
+                calendar=gov.calendar,
+                period_from=period_from,
+                period_to=period_to,
+                now=now,
+                horizon=pack_horizon(gov.pack, now, calendar=gov.calendar),
+                top=top,
+            )
 
 
 def _escalation_label(governing: _Governing | None, rule_id: str) -> str:

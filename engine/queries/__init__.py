@@ -1,0 +1,1 @@
+"""Reads: use cases that only query the store and return typed views."""

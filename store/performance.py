@@ -1,0 +1,382 @@
+"""Every SQL statement of the performance measures (docs/performance.md): aggregates only.
+
+Each function runs ONE grouped statement and returns its groups, never one row per case: the
+database does the counting over ``zq_cases``, ``zq_clocks``, ``zq_events`` and
+``zq_escalations``; the caller (``zhiqian.engine.queries.performance``) turns day histograms into
+working days on the legal calendar and rolls offices up to their parents.
+
+Attribution. A figure belongs to the office that held the case at the figure's moment. The
+office a case is held by is ``handling_region``, changed only by 提级办理 (``raise_level``),
+whose event records ``from_region``. So the office at moment *m* is the ``from_region`` of the
+first ``raise_level`` event after *m*, or ``handling_region`` when there is none. A case never
+raised has ``handling_region = region`` (intake sets both): the event lookup (on the indexed
+``zq_events.case_id``) runs only for raised cases.
+
+Times: stored UTC; a period is ``[start, end)`` in UTC (the caller converts local days). Local
+days (for working days) are computed in SQL with the pack's fixed UTC offset on SQLite and the
+zone name on PostgreSQL.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Final
+
+import sqlalchemy as sa
+
+from zhiqian.store.tables import CaseRow, ClockRow, EscalationRow, EventRow, table_of
+
+__all__ = [
+    "CaseCount",
+    "ClockGroup",
+    "EventCount",
+    "LightCount",
+    "OverdueClock",
+    "Period",
+    "case_lights",
+    "clock_groups",
+    "escalation_counts",
+    "event_counts",
+    "received_counts",
+    "top_overdue",
+]
+
+cases: Final[sa.Table] = table_of(CaseRow)
+clocks: Final[sa.Table] = table_of(ClockRow)
+events: Final[sa.Table] = table_of(EventRow)
+escalations: Final[sa.Table] = table_of(EscalationRow)
+
+_TS = sa.DateTime(timezone=True)
+# Buckets of a clock in a period (docs/performance.md, "Which clocks count").
+MET, LATE, CANCELLED, RUNNING, OVERDUE = "met", "late", "cancelled", "running", "overdue"
+
+
+@dataclass(frozen=True, slots=True)
+class Period:
+    """``[start, end)`` in UTC; ``end`` is already capped at "now" by the caller; ``tz_name`` and
+    ``utc_offset`` say how a stored moment becomes a local day."""
+
+    start: datetime
+    end: datetime
+    tz_name: str
+    utc_offset: timedelta
+
+
+@dataclass(frozen=True, slots=True)
+class ClockGroup:
+    """Clocks of one (office, actor, employer category, clock) in one bucket with the same local
+    start, end and deadline days (days only for met/late)."""
+
+    office: str
+    actor: str | None
+    category: str
+    clock_id: str
+    bucket: str
+    start_day: date | None
+    end_day: date | None
+    deadline_day: date | None
+    clocks: int
+    extensions: int
+
+
+@dataclass(frozen=True, slots=True)
+class CaseCount:
+    office: str
+    category: str
+    day: date
+    cases: int
+
+
+@dataclass(frozen=True, slots=True)
+class EventCount:
+    office: str
+    category: str
+    kind: str  # an escalation rule id, or an event id
+    count: int
+
+
+@dataclass(frozen=True, slots=True)
+class LightCount:
+    region: str
+    level: str
+    light: str
+    cases: int
+
+
+@dataclass(frozen=True, slots=True)
+class OverdueClock:
+    case_id: int
+    ref: str
+    clock_id: str
+    deadline: datetime
+    region: str
+    level: str
+    employer_category: str
+
+
+# -- expressions ---------------------------------------------------------------------------------
+
+
+def _local_day(
+    conn: sa.Connection, column: sa.ColumnElement[datetime], period: Period
+) -> sa.ColumnElement[date]:
+    """The local calendar day of a stored UTC moment, as text ``YYYY-MM-DD`` on both dialects."""
+    if conn.dialect.name == "postgresql":
+        local = sa.func.timezone(period.tz_name, column)
+        return sa.func.to_char(local, "YYYY-MM-DD")
+    minutes = int(period.utc_offset.total_seconds() // 60)
+    return sa.func.date(column, f"{minutes:+d} minutes")
+
+
+def office_at(moment: sa.ColumnElement[datetime]) -> sa.ColumnElement[str]:
+    """The office holding the case (``zq_cases`` in the query) at ``moment``: see the module doc."""
+    raises = events.alias("zq_raises")  # the outer query may read zq_events itself
+    raised_from = (
+        sa.select(raises.c.payload["from_region"].as_string())
+        .where(
+            raises.c.case_id == cases.c.id,
+            raises.c.event == "raise_level",
+            raises.c.at > moment,
+        )
+        .order_by(raises.c.at, raises.c.seq)
+        .limit(1)
+        .correlate_except(raises)
+        .scalar_subquery()
+    )
+    return sa.case(
+        (cases.c.handling_region == cases.c.region, cases.c.handling_region),
+        else_=sa.func.coalesce(raised_from, cases.c.handling_region),
+    )
+
+
+def _between(column: sa.ColumnElement[datetime], period: Period) -> sa.ColumnElement[bool]:
+    return sa.and_(column >= sa.literal(period.start, _TS), column < sa.literal(period.end, _TS))
+
+
+def _day(value: object) -> date | None:
+    if value is None:
+        return None
+    if isinstance(value, date):
+        return value
+    return date.fromisoformat(str(value)[:10])
+
+
+# -- the clocks ----------------------------------------------------------------------------------
+
+
+def clock_groups(
+    conn: sa.Connection, period: Period, clock_ids: Sequence[str], *, by_actor: bool = False
+) -> Iterator[ClockGroup]:
+    """The clocks that ran at some time in the period, grouped (docs/performance.md):
+
+    - ``met`` / ``late``: stopped in the period, on time / after the deadline (or breached);
+    - ``cancelled``: cancelled in the period (no verdict);
+    - ``running`` / ``overdue``: still running or paused at the period's end, the stored
+      deadline after / before it.
+
+    The office is the one holding the case when the deadline passed, if it passed before the
+    clock ended (or before the period's end), else when it ended (or at the period's end).
+    ``by_actor`` adds who recorded the change that stopped the clock (its first event at that
+    moment); the other buckets have no actor. Empty ``clock_ids``: every clock.
+    """
+    end = sa.literal(period.end, _TS)
+    ended_in = sa.and_(clocks.c.ended_at.is_not(None), clocks.c.ended_at < end)
+    late = sa.or_(
+        clocks.c.breached_at.is_not(None),
+        sa.and_(clocks.c.deadline_at.is_not(None), clocks.c.ended_at > clocks.c.deadline_at),
+    )
+    bucket = sa.case(
+        (sa.and_(ended_in, clocks.c.status == "cancelled"), sa.literal(CANCELLED)),
+        (sa.and_(ended_in, late), sa.literal(LATE)),
+        (ended_in, sa.literal(MET)),
+        (
+            sa.and_(clocks.c.deadline_at.is_not(None), clocks.c.deadline_at < end),
+            sa.literal(OVERDUE),
+        ),
+        else_=sa.literal(RUNNING),
+    )
+    stop = sa.case((ended_in, clocks.c.ended_at), else_=end)
+    moment = sa.case(
+        (
+            sa.and_(clocks.c.deadline_at.is_not(None), clocks.c.deadline_at < stop),
+            clocks.c.deadline_at,
+        ),
+        else_=stop,
+    )
+    with_days = sa.and_(ended_in, clocks.c.status != "cancelled")
+    start_day = sa.case((with_days, _local_day(conn, clocks.c.started_at, period)))
+    end_day = sa.case((with_days, _local_day(conn, clocks.c.ended_at, period)))
+    deadline_day = sa.case((with_days, _local_day(conn, clocks.c.deadline_at, period)))
+    actor: sa.ColumnElement[str | None] = sa.null()
+    if by_actor:
+        actor = sa.case(
+            (
+                with_days,
+                sa.select(events.c.actor)
+                .where(events.c.case_id == clocks.c.case_id, events.c.at == clocks.c.ended_at)
+                .order_by(events.c.seq)
+                .limit(1)
+                .scalar_subquery(),
+            )
+        )
+    keys = [
+        office_at(moment).label("office"),
+        actor.label("actor"),
+        cases.c.employer_category.label("category"),
+        clocks.c.clock_id.label("clock_id"),
+        bucket.label("bucket"),
+        start_day.label("start_day"),
+        end_day.label("end_day"),
+        deadline_day.label("deadline_day"),
+    ]
+    where = [
+        clocks.c.started_at < end,
+        sa.or_(clocks.c.ended_at.is_(None), clocks.c.ended_at >= sa.literal(period.start, _TS)),
+    ]
+    if clock_ids:
+        where.append(clocks.c.clock_id.in_(list(clock_ids)))
+    query = (
+        sa.select(
+            *keys,
+            sa.func.count().label("n"),
+            sa.func.sum(sa.func.json_array_length(clocks.c.extensions)).label("ext"),
+        )
+        .select_from(clocks.join(cases, cases.c.id == clocks.c.case_id))
+        .where(*where)
+        .group_by(*(k.name for k in keys))
+    )
+    for row in conn.execute(query):
+        yield ClockGroup(
+            office=row.office,
+            actor=row.actor,
+            category=row.category,
+            clock_id=row.clock_id,
+            bucket=row.bucket,
+            start_day=_day(row.start_day),
+            end_day=_day(row.end_day),
+            deadline_day=_day(row.deadline_day),
+            clocks=int(row.n),
+            extensions=int(row.ext or 0),
+        )
+
+
+# -- cases, escalations, events ------------------------------------------------------------------
+
+
+def received_counts(conn: sa.Connection, period: Period) -> Iterator[CaseCount]:
+    """Cases received in the period per (receiving office, employer category, local day). A
+    case is received by the office of its own division (intake sets ``handling_region``)."""
+    day = _local_day(conn, cases.c.received_at, period)
+    query = (
+        sa.select(
+            cases.c.region, cases.c.employer_category, day.label("day"), sa.func.count().label("n")
+        )
+        .where(_between(cases.c.received_at, period))
+        .group_by(cases.c.region, cases.c.employer_category, "day")
+    )
+    for row in conn.execute(query):
+        yield CaseCount(
+            row.region, row.employer_category, _day(row.day) or period.start.date(), int(row.n)
+        )
+
+
+def escalation_counts(conn: sa.Connection, period: Period) -> Iterator[EventCount]:
+    """Escalation rules fired in the period per (office holding the case then, category, rule)."""
+    office = office_at(escalations.c.fired_at).label("office")
+    query = (
+        sa.select(
+            office, cases.c.employer_category, escalations.c.rule_id, sa.func.count().label("n")
+        )
+        .select_from(escalations.join(cases, cases.c.id == escalations.c.case_id))
+        .where(_between(escalations.c.fired_at, period))
+        .group_by("office", cases.c.employer_category, escalations.c.rule_id)
+    )
+    for row in conn.execute(query):
+        yield EventCount(row.office, row.employer_category, row.rule_id, int(row.n))
+
+
+def event_counts(
+    conn: sa.Connection, period: Period, event_ids: Sequence[str]
+) -> Iterator[EventCount]:
+    """Events of the given ids recorded in the period per (office holding the case, category)."""
+    if not event_ids:
+        return
+    moment = events.c.at
+    office = office_at(moment).label("office")
+    query = (
+        sa.select(office, cases.c.employer_category, events.c.event, sa.func.count().label("n"))
+        .select_from(events.join(cases, cases.c.id == events.c.case_id))
+        .where(events.c.event.in_(list(event_ids)), _between(events.c.at, period))
+        .group_by("office", cases.c.employer_category, events.c.event)
+    )
+    for row in conn.execute(query):
+        yield EventCount(row.office, row.employer_category, row.event, int(row.n))
+
+
+# -- now: the dashboard --------------------------------------------------------------------------
+
+
+def case_lights(conn: sa.Connection, now: datetime, horizon: datetime) -> Iterator[LightCount]:
+    """Cases per (handling region, level, light): the worst light of each case's running and
+    paused clocks (red 3 > yellow 2 > green 1 > grey 0), as of ``now``."""
+    at, near = sa.literal(now, _TS), sa.literal(horizon, _TS)
+    severity = sa.case(
+        (clocks.c.status == "paused", 0),
+        (sa.or_(clocks.c.breached_at.is_not(None), clocks.c.deadline_at < at), 3),
+        (sa.or_(clocks.c.warned > 0, clocks.c.deadline_at <= near), 2),
+        else_=1,
+    )
+    per_case = (
+        sa.select(clocks.c.case_id, sa.func.max(severity).label("severity"))
+        .where(clocks.c.status.in_(["running", "paused"]), clocks.c.started_at <= at)
+        .group_by(clocks.c.case_id)
+        .subquery()
+    )
+    query = (
+        sa.select(
+            cases.c.handling_region, cases.c.level, per_case.c.severity, sa.func.count().label("n")
+        )
+        .select_from(per_case.join(cases, cases.c.id == per_case.c.case_id))
+        .group_by(cases.c.handling_region, cases.c.level, per_case.c.severity)
+    )
+    names = {0: "grey", 1: "green", 2: "yellow", 3: "red"}
+    for row in conn.execute(query):
+        yield LightCount(row.handling_region, row.level, names[int(row.severity)], int(row.n))
+
+
+def top_overdue(conn: sa.Connection, now: datetime, limit: int) -> list[OverdueClock]:
+    """The running clocks most overdue at ``now`` (the partial index on running deadlines)."""
+    query = (
+        sa.select(
+            clocks.c.case_id,
+            cases.c.ref,
+            clocks.c.clock_id,
+            clocks.c.deadline_at,
+            cases.c.handling_region,
+            cases.c.level,
+            cases.c.employer_category,
+        )
+        .join(cases, cases.c.id == clocks.c.case_id)
+        .where(
+            # a literal, as in Engine.overdue: SQLite then uses the partial index
+            clocks.c.status == sa.literal_column("'running'"),
+            clocks.c.deadline_at.is_not(None),
+            clocks.c.deadline_at < sa.literal(now, _TS),
+        )
+        .order_by(clocks.c.deadline_at, clocks.c.case_id)
+        .limit(limit)
+    )
+    return [
+        OverdueClock(
+            r.case_id,
+            r.ref,
+            r.clock_id,
+            r.deadline_at,
+            r.handling_region,
+            r.level,
+            r.employer_category,
+        )
+        for r in conn.execute(query)
+    ]
