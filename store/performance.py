@@ -22,7 +22,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import Final
+from typing import Any, Final
 
 import sqlalchemy as sa
 
@@ -209,7 +209,7 @@ def clock_groups(
     start_day = sa.case((with_days, _local_day(conn, clocks.c.started_at, period)))
     end_day = sa.case((with_days, _local_day(conn, clocks.c.ended_at, period)))
     deadline_day = sa.case((with_days, _local_day(conn, clocks.c.deadline_at, period)))
-    actor: sa.ColumnElement[str | None] = sa.null()
+    actor: sa.ColumnElement[Any] = sa.null()
     if by_actor:
         actor = sa.case(
             (
@@ -221,7 +221,7 @@ def clock_groups(
                 .scalar_subquery(),
             )
         )
-    keys = [
+    keys: list[sa.Label[Any]] = [
         office_at(moment).label("office"),
         actor.label("actor"),
         cases.c.employer_category.label("category"),
