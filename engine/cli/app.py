@@ -1604,6 +1604,8 @@ def _demo_tz() -> tzinfo:
     return ZoneInfo("Asia/Shanghai")
 
 
+from zhiqian.engine.cli import performance as _performance  # noqa: E402, F401  (registers its commands)
+
 # --------------------------------------------------------------------------------- entry point
 
 
