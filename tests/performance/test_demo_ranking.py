@@ -31,11 +31,11 @@ DECEMBER = (date(2019, 12, 1), date(2019, 12, 31))
 
 
 @pytest.fixture(scope="module")
-def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+def demo(tmp_path_factory: pytest.TempPathFactory) -> Path:
     folder = tmp_path_factory.mktemp("demo")
     result = run_demo(folder)
     assert result.cases == 300
-    yield result.database
+    return result.database
 
 
 @pytest.fixture(scope="module")
