@@ -33,12 +33,15 @@ __all__ = [
     "ClockGroup",
     "EventCount",
     "LightCount",
+    "MonthGroup",
     "OverdueClock",
     "Period",
+    "WorkdayRule",
     "case_lights",
     "clock_groups",
     "escalation_counts",
     "event_counts",
+    "month_groups",
     "received_counts",
     "top_overdue",
 ]
@@ -66,19 +69,27 @@ class Period:
 
 @dataclass(frozen=True, slots=True)
 class ClockGroup:
-    """Clocks of one (office, actor, employer category, clock) in one bucket with the same local
-    start, end and deadline days (days only for met/late)."""
+    """Clocks of one (office or handler, employer category, clock) in one bucket that used and
+    were allowed the same number of working days (days only for met/late)."""
 
-    office: str
-    actor: str | None
+    key: str  # the office code, or the handler (actor)
     category: str
     clock_id: str
     bucket: str
-    start_day: date | None
-    end_day: date | None
-    deadline_day: date | None
+    used: int | None
+    allowed: int | None
     clocks: int
     extensions: int
+
+
+@dataclass(frozen=True, slots=True)
+class MonthGroup:
+    """Clocks that ended in one month of the period, met or late."""
+
+    month: str  # YYYY-MM
+    clock_id: str
+    bucket: str
+    clocks: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -166,21 +177,41 @@ def _day(value: object) -> date | None:
 # -- the clocks ----------------------------------------------------------------------------------
 
 
-def clock_groups(
-    conn: sa.Connection, period: Period, clock_ids: Sequence[str], *, by_actor: bool = False
-) -> Iterator[ClockGroup]:
-    """The clocks that ran at some time in the period, grouped (docs/performance.md):
+@dataclass(frozen=True, slots=True)
+class WorkdayRule:
+    """How SQL counts working days: Monday to Friday, corrected by ``exceptions`` — the days of
+    the legal calendar that differ from that (+1 a make-up working weekend day 调休上班, -1 a
+    holiday on a weekday), each counted from that day on. Built by the caller from the calendar;
+    exact for every day in ``[exceptions' first, last]``."""
 
-    - ``met`` / ``late``: stopped in the period, on time / after the deadline (or breached);
-    - ``cancelled``: cancelled in the period (no verdict);
-    - ``running`` / ``overdue``: still running or paused at the period's end, the stored
-      deadline after / before it.
+    exceptions: tuple[tuple[date, int], ...]
 
-    The office is the one holding the case when the deadline passed, if it passed before the
-    clock ended (or before the period's end), else when it ended (or at the period's end).
-    ``by_actor`` adds who recorded the change that stopped the clock (its first event at that
-    moment); the other buckets have no actor. Empty ``clock_ids``: every clock.
-    """
+
+_EPOCH = date(2000, 1, 3)  # a Monday: day numbers count from it
+
+
+def _day_number(conn: sa.Connection, day: sa.ColumnElement[Any]) -> sa.ColumnElement[int]:
+    """Days since 2000-01-03 of a ``YYYY-MM-DD`` text."""
+    if conn.dialect.name == "postgresql":
+        return sa.cast(sa.cast(day, sa.Date) - sa.literal(_EPOCH, sa.Date), sa.Integer)
+    return sa.cast(sa.func.julianday(day) - sa.func.julianday(_EPOCH.isoformat()), sa.Integer)
+
+
+def _workday_ordinal(
+    conn: sa.Connection, day: sa.ColumnElement[Any], rule: WorkdayRule
+) -> sa.ColumnElement[int]:
+    """A number that grows by one on each working day (differences are working days)."""
+    n = _day_number(conn, day)
+    # Mon–Fri from the epoch up to and including the day (n ≥ 0: days after 2000-01-03)
+    weekdays = (n // 7) * 5 + sa.case((n % 7 >= 4, 5), else_=n % 7 + 1)
+    correction: sa.ColumnElement[int] = sa.literal(0)
+    for when, delta in rule.exceptions:
+        correction = correction + sa.case((day >= when.isoformat(), delta), else_=0)
+    return weekdays + correction
+
+
+def _clock_parts(conn: sa.Connection, period: Period, rule: WorkdayRule) -> dict[str, Any]:
+    """The expressions every clock query shares (see :func:`clock_groups`)."""
     end = sa.literal(period.end, _TS)
     ended_in = sa.and_(clocks.c.ended_at.is_not(None), clocks.c.ended_at < end)
     late = sa.or_(
@@ -206,42 +237,81 @@ def clock_groups(
         else_=stop,
     )
     with_days = sa.and_(ended_in, clocks.c.status != "cancelled")
-    start_day = sa.case((with_days, _local_day(conn, clocks.c.started_at, period)))
-    end_day = sa.case((with_days, _local_day(conn, clocks.c.ended_at, period)))
-    deadline_day = sa.case((with_days, _local_day(conn, clocks.c.deadline_at, period)))
-    actor: sa.ColumnElement[Any] = sa.null()
-    if by_actor:
-        actor = sa.case(
-            (
-                with_days,
-                sa.select(events.c.actor)
-                .where(events.c.case_id == clocks.c.case_id, events.c.at == clocks.c.ended_at)
-                .order_by(events.c.seq)
-                .limit(1)
-                .scalar_subquery(),
-            )
-        )
-    keys: list[sa.Label[Any]] = [
-        office_at(moment).label("office"),
-        actor.label("actor"),
-        cases.c.employer_category.label("category"),
-        clocks.c.clock_id.label("clock_id"),
-        bucket.label("bucket"),
-        start_day.label("start_day"),
-        end_day.label("end_day"),
-        deadline_day.label("deadline_day"),
-    ]
+    start_ord = _workday_ordinal(conn, _local_day(conn, clocks.c.started_at, period), rule)
+    end_ord = _workday_ordinal(conn, _local_day(conn, clocks.c.ended_at, period), rule)
+    deadline_ord = _workday_ordinal(conn, _local_day(conn, clocks.c.deadline_at, period), rule)
     where = [
         clocks.c.started_at < end,
         sa.or_(clocks.c.ended_at.is_(None), clocks.c.ended_at >= sa.literal(period.start, _TS)),
     ]
+    return {
+        "bucket": bucket,
+        "moment": moment,
+        "with_days": with_days,
+        "ended_in": ended_in,
+        "used": sa.case((with_days, end_ord - start_ord)),
+        "allowed": sa.case(
+            (sa.and_(with_days, clocks.c.deadline_at.is_not(None)), deadline_ord - start_ord)
+        ),
+        "where": where,
+    }
+
+
+def clock_groups(
+    conn: sa.Connection,
+    period: Period,
+    clock_ids: Sequence[str],
+    rule: WorkdayRule,
+    *,
+    by_actor: bool = False,
+) -> Iterator[ClockGroup]:
+    """The clocks that ran at some time in the period, grouped (docs/performance.md):
+
+    - ``met`` / ``late``: stopped in the period, on time / after the deadline (or breached);
+    - ``cancelled``: cancelled in the period (no verdict);
+    - ``running`` / ``overdue``: still running or paused at the period's end, the stored
+      deadline after / before it.
+
+    Working days (``used``: from the start day to the end day; ``allowed``: to the deadline day;
+    local days, the start day not counted) are counted in SQL by ``rule``.
+
+    The key is the office holding the case when the deadline passed, if it passed before the
+    clock ended (or before the period's end), else when it ended (or at the period's end). With
+    ``by_actor`` the key is instead who recorded the change that stopped the clock (its first
+    event at that moment), and only met and late clocks come back. Empty ``clock_ids``: all.
+    """
+    parts = _clock_parts(conn, period, rule)
+    where = list(parts["where"])
     if clock_ids:
         where.append(clocks.c.clock_id.in_(list(clock_ids)))
+    if by_actor:
+        where.append(parts["with_days"])
+        key: sa.ColumnElement[Any] = (
+            sa.select(events.c.actor)
+            .where(events.c.case_id == clocks.c.case_id, events.c.at == clocks.c.ended_at)
+            .order_by(events.c.seq)
+            .limit(1)
+            .scalar_subquery()
+        )
+    else:
+        key = office_at(parts["moment"])
+    keys: list[sa.Label[Any]] = [
+        key.label("key"),
+        cases.c.employer_category.label("category"),
+        clocks.c.clock_id.label("clock_id"),
+        parts["bucket"].label("bucket"),
+        parts["used"].label("used"),
+        parts["allowed"].label("allowed"),
+    ]
     query = (
         sa.select(
             *keys,
             sa.func.count().label("n"),
-            sa.func.sum(sa.func.json_array_length(clocks.c.extensions)).label("ext"),
+            sa.func.sum(
+                sa.case(
+                    (parts["with_days"], sa.func.json_array_length(clocks.c.extensions)), else_=0
+                )
+            ).label("ext"),
         )
         .select_from(clocks.join(cases, cases.c.id == clocks.c.case_id))
         .where(*where)
@@ -249,17 +319,36 @@ def clock_groups(
     )
     for row in conn.execute(query):
         yield ClockGroup(
-            office=row.office,
-            actor=row.actor,
+            key=str(row.key),
             category=row.category,
             clock_id=row.clock_id,
             bucket=row.bucket,
-            start_day=_day(row.start_day),
-            end_day=_day(row.end_day),
-            deadline_day=_day(row.deadline_day),
+            used=None if row.used is None else int(row.used),
+            allowed=None if row.allowed is None else int(row.allowed),
             clocks=int(row.n),
             extensions=int(row.ext or 0),
         )
+
+
+def month_groups(
+    conn: sa.Connection, period: Period, clock_ids: Sequence[str]
+) -> Iterator[MonthGroup]:
+    """Met and late clocks by the local month they ended in (the trend)."""
+    rule = WorkdayRule(())
+    parts = _clock_parts(conn, period, rule)
+    month = sa.func.substr(_local_day(conn, clocks.c.ended_at, period), 1, 7).label("month")
+    where = [*parts["where"], parts["with_days"]]
+    if clock_ids:
+        where.append(clocks.c.clock_id.in_(list(clock_ids)))
+    query = (
+        sa.select(
+            month, clocks.c.clock_id, parts["bucket"].label("bucket"), sa.func.count().label("n")
+        )
+        .where(*where)
+        .group_by("month", clocks.c.clock_id, "bucket")
+    )
+    for row in conn.execute(query):
+        yield MonthGroup(str(row.month), row.clock_id, row.bucket, int(row.n))
 
 
 # -- cases, escalations, events ------------------------------------------------------------------

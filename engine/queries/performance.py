@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
@@ -35,8 +35,11 @@ __all__ = [
     "measure",
     "period_bounds",
     "stats_feed",
+    "workday_rule",
 ]
 
+_LOOKBACK_DAYS: Final = 730
+_LOOKAHEAD_DAYS: Final = 400
 FEED_VERSION: Final = 1  # the version of the JSON shape of ``zhiqian stats`` (docs/performance.md)
 LEVELS: Final = ("county", "city", "province")
 CATEGORY_LABELS: Final = {
@@ -171,29 +174,19 @@ class _Acc:
     escalations: Counter[str] = field(default_factory=Counter)
 
 
-class _Workdays:
-    """Working-day ordinals of local days: ``between(a, b)`` = working days after ``a`` up to
-    and including ``b`` (negative when ``b`` is before ``a``), the ``days_left`` convention."""
-
-    def __init__(self, calendar: LegalCalendar, days: Iterable[date]) -> None:
-        known = sorted(set(days))
-        self._ord: dict[date, int] = {}
-        if not known:
-            return
-        n, day = 0, known[0]
-        while day <= known[-1]:
-            if calendar.is_workday(day):
-                n += 1
-            self._ord[day] = n
-            day += timedelta(days=1)
-
-    def between(self, a: date, b: date) -> int:
-        return self._ord[b] - self._ord[a]
+def workday_rule(calendar: LegalCalendar, first: date, last: date) -> store.WorkdayRule:
+    """The legal calendar's departures from Monday–Friday between ``first`` and ``last``."""
+    exceptions = []
+    day = first
+    while day <= last:
+        weekday = day.weekday() < 5
+        if calendar.is_workday(day) != weekday:
+            exceptions.append((day, -1 if weekday else 1))
+        day += timedelta(days=1)
+    return store.WorkdayRule(tuple(exceptions))
 
 
-def _add_clock(
-    acc: _Acc, g: store.ClockGroup, workdays: _Workdays, *, counted: bool, decision: bool
-) -> None:
+def _add_clock(acc: _Acc, g: store.ClockGroup, *, counted: bool, decision: bool) -> None:
     if decision and g.bucket == store.OVERDUE:
         acc.decisions_overdue += g.clocks
     if not counted:
@@ -211,10 +204,10 @@ def _add_clock(
         acc.running += g.clocks
     if g.bucket in (store.MET, store.LATE):
         acc.extensions += g.extensions
-        if g.start_day is not None and g.end_day is not None:
-            acc.used[workdays.between(g.start_day, g.end_day)] += g.clocks
-        if g.start_day is not None and g.deadline_day is not None:
-            acc.allowed_sum += workdays.between(g.start_day, g.deadline_day) * g.clocks
+        if g.used is not None:
+            acc.used[g.used] += g.clocks
+        if g.allowed is not None:
+            acc.allowed_sum += g.allowed * g.clocks
             acc.allowed_n += g.clocks
 
 
@@ -340,27 +333,31 @@ def measure(
     decisions = set(spec.decisions)
     wanted = tuple(dict.fromkeys((*counted, *spec.decisions)))
 
-    groups = list(store.clock_groups(conn, period, wanted, by_actor=True))
-    days = [d for g in groups for d in (g.start_day, g.end_day, g.deadline_day) if d is not None]
-    workdays = _Workdays(calendar, days)
-
+    # Working days are exact for clocks that started up to two years before the period.
+    rule = workday_rule(
+        calendar,
+        period_from - timedelta(days=_LOOKBACK_DAYS),
+        period_to + timedelta(days=_LOOKAHEAD_DAYS),
+    )
     offices: dict[str, _Acc] = defaultdict(_Acc)
     handlers: dict[str, _Acc] = defaultdict(_Acc)
     kinds: dict[str, _Acc] = defaultdict(_Acc)
     categories: dict[str, _Acc] = defaultdict(_Acc)
     months: dict[str, _Acc] = defaultdict(_Acc)
-    for g in groups:
+    for g in store.clock_groups(conn, period, wanted, rule):
         is_counted, is_decision = g.clock_id in counted, g.clock_id in decisions
-        for code in _chain(g.office):
-            _add_clock(offices[code], g, workdays, counted=is_counted, decision=is_decision)
-        _add_clock(kinds[g.clock_id], g, workdays, counted=True, decision=is_decision)
-        _add_clock(categories[g.category], g, workdays, counted=is_counted, decision=is_decision)
-        if g.actor is not None:
-            _add_clock(handlers[g.actor], g, workdays, counted=is_counted, decision=is_decision)
-        if g.end_day is not None:
-            _add_clock(
-                months[f"{g.end_day:%Y-%m}"], g, workdays, counted=is_counted, decision=False
-            )
+        for code in _chain(g.key):
+            _add_clock(offices[code], g, counted=is_counted, decision=is_decision)
+        _add_clock(kinds[g.clock_id], g, counted=True, decision=is_decision)
+        _add_clock(categories[g.category], g, counted=is_counted, decision=is_decision)
+    for g in store.clock_groups(conn, period, counted, rule, by_actor=True):
+        _add_clock(handlers[g.key], g, counted=True, decision=False)
+    for m in store.month_groups(conn, period, counted):
+        acc = months[m.month]
+        if m.bucket == store.MET:
+            acc.met += m.clocks
+        elif m.bucket == store.LATE:
+            acc.late += m.clocks
 
     for c in store.received_counts(conn, period):
         for code in _chain(c.office):
