@@ -30,18 +30,16 @@ from zhiqian.store.tables import CaseRow, ClockRow, EscalationRow, EventRow, tab
 
 __all__ = [
     "CaseCount",
-    "ClockGroup",
+    "ClockTally",
     "EventCount",
     "LightCount",
-    "MonthGroup",
     "OverdueClock",
     "Period",
     "WorkdayRule",
     "case_lights",
-    "clock_groups",
+    "clock_tallies",
     "escalation_counts",
     "event_counts",
-    "month_groups",
     "received_counts",
     "top_overdue",
 ]
@@ -68,35 +66,31 @@ class Period:
 
 
 @dataclass(frozen=True, slots=True)
-class ClockGroup:
-    """Clocks of one (office or handler, employer category, clock) in one bucket that used and
-    were allowed the same number of working days (days only for met/late)."""
+class ClockTally:
+    """Clocks of one group of one dimension in one bucket that used the same working days.
 
-    key: str  # the office code, or the handler (actor)
-    category: str
-    clock_id: str
+    ``dim``: ``office`` (key: the office code), ``kind`` (the clock id), ``category`` (the
+    employer category), ``handler`` (who stopped it; met and late only), ``month`` (YYYY-MM the
+    clock ended in; met and late only). ``counted``: a clock the on-time rate counts;
+    ``decision``: a clock that times a decision owed."""
+
+    dim: str
+    key: str
+    counted: bool
+    decision: bool
     bucket: str
     used: int | None
-    allowed: int | None
     clocks: int
+    allowed_sum: int
+    allowed_n: int
     extensions: int
-
-
-@dataclass(frozen=True, slots=True)
-class MonthGroup:
-    """Clocks that ended in one month of the period, met or late."""
-
-    month: str  # YYYY-MM
-    clock_id: str
-    bucket: str
-    clocks: int
 
 
 @dataclass(frozen=True, slots=True)
 class CaseCount:
     office: str
     category: str
-    day: date
+    month: str  # YYYY-MM
     cases: int
 
 
@@ -179,35 +173,50 @@ def _day(value: object) -> date | None:
 
 @dataclass(frozen=True, slots=True)
 class WorkdayRule:
-    """How SQL counts working days: Monday to Friday, corrected by ``exceptions`` — the days of
-    the legal calendar that differ from that (+1 a make-up working weekend day 调休上班, -1 a
-    holiday on a weekday), each counted from that day on. Built by the caller from the calendar;
-    exact for every day in ``[exceptions' first, last]``."""
+    """How SQL counts working days: ``ordinals`` holds, for each local day from ``first`` on, the
+    number of working days of the legal calendar from ``first`` up to and including that day,
+    as fixed-width text (``WIDTH`` digits a day) — one bind parameter that SQL indexes with
+    ``substr``, so a row costs one lookup per day, whatever the calendar. Built by the caller
+    (``zhiqian.engine.queries.performance.workday_rule``); a day outside the range counts as
+    its nearest end."""
 
-    exceptions: tuple[tuple[date, int], ...]
+    first: date
+    days: int
+    ordinals: str
+
+    WIDTH = 5
 
 
-_EPOCH = date(2000, 1, 3)  # a Monday: day numbers count from it
+_EPOCH = date(2000, 1, 3)
 
 
-def _day_number(conn: sa.Connection, day: sa.ColumnElement[Any]) -> sa.ColumnElement[int]:
-    """Days since 2000-01-03 of a ``YYYY-MM-DD`` text."""
+def _day_number(
+    conn: sa.Connection, column: sa.ColumnElement[datetime], period: Period
+) -> sa.ColumnElement[int]:
+    """Whole local days since 2000-01-03 of a stored UTC moment (one function call a row)."""
     if conn.dialect.name == "postgresql":
-        return sa.cast(sa.cast(day, sa.Date) - sa.literal(_EPOCH, sa.Date), sa.Integer)
-    return sa.cast(sa.func.julianday(day) - sa.func.julianday(_EPOCH.isoformat()), sa.Integer)
+        local = sa.cast(sa.func.timezone(period.tz_name, column), sa.Date)
+        return sa.cast(local - sa.literal(_EPOCH, sa.Date), sa.Integer)
+    offset = period.utc_offset.total_seconds() / 86400
+    return sa.cast(
+        sa.func.julianday(column) + offset - sa.func.julianday(_EPOCH.isoformat()), sa.Integer
+    )
 
 
 def _workday_ordinal(
-    conn: sa.Connection, day: sa.ColumnElement[Any], rule: WorkdayRule
+    conn: sa.Connection, column: sa.ColumnElement[datetime], period: Period, rule: WorkdayRule
 ) -> sa.ColumnElement[int]:
-    """A number that grows by one on each working day (differences are working days)."""
-    n = _day_number(conn, day)
-    # Mon–Fri from the epoch up to and including the day (n ≥ 0: days after 2000-01-03)
-    weekdays = (n // 7) * 5 + sa.case((n % 7 >= 4, 5), else_=n % 7 + 1)
-    correction: sa.ColumnElement[int] = sa.literal(0)
-    for when, delta in rule.exceptions:
-        correction = correction + sa.case((day >= when.isoformat(), delta), else_=0)
-    return weekdays + correction
+    """A number that grows by one on each working day: differences are working days."""
+    base = (rule.first - _EPOCH).days
+    index = _day_number(conn, column, period) - base
+    clamped = sa.case((index < 0, 0), (index >= rule.days, rule.days - 1), else_=index)
+    width = WorkdayRule.WIDTH
+    return sa.cast(
+        sa.func.substr(
+            sa.bindparam("zq_workdays", rule.ordinals, type_=sa.Text), clamped * width + 1, width
+        ),
+        sa.Integer,
+    )
 
 
 def _clock_parts(conn: sa.Connection, period: Period, rule: WorkdayRule) -> dict[str, Any]:
@@ -237,9 +246,9 @@ def _clock_parts(conn: sa.Connection, period: Period, rule: WorkdayRule) -> dict
         else_=stop,
     )
     with_days = sa.and_(ended_in, clocks.c.status != "cancelled")
-    start_ord = _workday_ordinal(conn, _local_day(conn, clocks.c.started_at, period), rule)
-    end_ord = _workday_ordinal(conn, _local_day(conn, clocks.c.ended_at, period), rule)
-    deadline_ord = _workday_ordinal(conn, _local_day(conn, clocks.c.deadline_at, period), rule)
+    start_ord = _workday_ordinal(conn, clocks.c.started_at, period, rule)
+    end_ord = _workday_ordinal(conn, clocks.c.ended_at, period, rule)
+    deadline_ord = _workday_ordinal(conn, clocks.c.deadline_at, period, rule)
     where = [
         clocks.c.started_at < end,
         sa.or_(clocks.c.ended_at.is_(None), clocks.c.ended_at >= sa.literal(period.start, _TS)),
@@ -257,118 +266,139 @@ def _clock_parts(conn: sa.Connection, period: Period, rule: WorkdayRule) -> dict
     }
 
 
-def clock_groups(
+DIMENSIONS: Final = ("office", "kind", "category", "handler", "month")
+
+
+def clock_tallies(
     conn: sa.Connection,
     period: Period,
-    clock_ids: Sequence[str],
+    counted: Sequence[str],
+    decisions: Sequence[str],
     rule: WorkdayRule,
-    *,
-    by_actor: bool = False,
-) -> Iterator[ClockGroup]:
-    """The clocks that ran at some time in the period, grouped (docs/performance.md):
+) -> Iterator[ClockTally]:
+    """The clocks that ran at some time in the period, tallied along every dimension in ONE
+    statement: a materialised CTE computes each clock's bucket, office, handler and working days
+    once, then five small GROUP BYs are put together with UNION ALL (docs/performance.md).
 
-    - ``met`` / ``late``: stopped in the period, on time / after the deadline (or breached);
-    - ``cancelled``: cancelled in the period (no verdict);
-    - ``running`` / ``overdue``: still running or paused at the period's end, the stored
-      deadline after / before it.
+    Buckets: ``met`` / ``late`` stopped in the period, on time / after the deadline (or
+    breached); ``cancelled`` cancelled in the period (no verdict); ``running`` / ``overdue``
+    still running or paused at the period's end, the stored deadline after / before it.
 
-    Working days (``used``: from the start day to the end day; ``allowed``: to the deadline day;
-    local days, the start day not counted) are counted in SQL by ``rule``.
-
-    The key is the office holding the case when the deadline passed, if it passed before the
-    clock ended (or before the period's end), else when it ended (or at the period's end). With
-    ``by_actor`` the key is instead who recorded the change that stopped the clock (its first
-    event at that moment), and only met and late clocks come back. Empty ``clock_ids``: all.
+    Working days (``used``: from the start day to the end day; ``allowed``: to the deadline
+    day; local days, the start day not counted) come from ``rule``. The office is the one
+    holding the case when the deadline passed, if it passed before the clock ended (or before
+    the period's end), else when it ended (or at the period's end). The handler is who recorded
+    the change that stopped the clock (the first event of the case at that moment).
     """
+    wanted = list(dict.fromkeys((*counted, *decisions)))
+    if not wanted:
+        return
     parts = _clock_parts(conn, period, rule)
-    where = list(parts["where"])
-    if clock_ids:
-        where.append(clocks.c.clock_id.in_(list(clock_ids)))
-    if by_actor:
-        where.append(parts["with_days"])
-        key: sa.ColumnElement[Any] = (
+    with_days = parts["with_days"]
+    actor = sa.case(
+        (
+            with_days,
             sa.select(events.c.actor)
             .where(events.c.case_id == clocks.c.case_id, events.c.at == clocks.c.ended_at)
             .order_by(events.c.seq)
             .limit(1)
-            .scalar_subquery()
+            .scalar_subquery(),
         )
-    else:
-        key = office_at(parts["moment"])
-    keys: list[sa.Label[Any]] = [
-        key.label("key"),
-        cases.c.employer_category.label("category"),
-        clocks.c.clock_id.label("clock_id"),
-        parts["bucket"].label("bucket"),
-        parts["used"].label("used"),
-        parts["allowed"].label("allowed"),
-    ]
-    query = (
+    )
+    month = sa.case((with_days, sa.func.substr(_local_day(conn, clocks.c.ended_at, period), 1, 7)))
+    per_clock = (
         sa.select(
-            *keys,
-            sa.func.count().label("n"),
-            sa.func.sum(
-                sa.case(
-                    (parts["with_days"], sa.func.json_array_length(clocks.c.extensions)), else_=0
-                )
-            ).label("ext"),
+            office_at(parts["moment"]).label("office"),
+            actor.label("actor"),
+            cases.c.employer_category.label("category"),
+            clocks.c.clock_id.label("clock_id"),
+            sa.case((clocks.c.clock_id.in_(list(counted)), 1), else_=0).label("counted"),
+            sa.case((clocks.c.clock_id.in_(list(decisions)), 1), else_=0).label("decision")
+            if decisions
+            else sa.literal(0).label("decision"),
+            parts["bucket"].label("bucket"),
+            parts["used"].label("used"),
+            parts["allowed"].label("allowed"),
+            sa.case((with_days, sa.func.json_array_length(clocks.c.extensions)), else_=0).label(
+                "ext"
+            ),
+            month.label("month"),
         )
         .select_from(clocks.join(cases, cases.c.id == clocks.c.case_id))
-        .where(*where)
-        .group_by(*(k.name for k in keys))
+        .where(*parts["where"], clocks.c.clock_id.in_(wanted))
+        .cte("zq_per_clock")
+        .prefix_with("MATERIALIZED")
+    )
+    c = per_clock.c
+    one, none, no_days = sa.literal(1), sa.literal(0), sa.null()
+
+    def tally(
+        dim: str,
+        key: sa.ColumnElement[Any],
+        counted_col: sa.ColumnElement[Any],
+        decision_col: sa.ColumnElement[Any],
+        used: sa.ColumnElement[Any],
+        *where: sa.ColumnElement[bool],
+    ) -> sa.Select[Any]:
+        # constants (a dimension's fixed flags) cannot be grouped by on PostgreSQL
+        group = [
+            col
+            for col in (key, counted_col, decision_col, c.bucket, used)
+            if col is not one and col is not none and col is not no_days
+        ]
+        return (
+            sa.select(
+                sa.literal(dim).label("dim"),
+                key.label("key"),
+                counted_col.label("counted"),
+                decision_col.label("decision"),
+                c.bucket.label("bucket"),
+                used.label("used"),
+                sa.func.count().label("n"),
+                sa.func.coalesce(sa.func.sum(c.allowed), 0).label("allowed_sum"),
+                sa.func.count(c.allowed).label("allowed_n"),
+                sa.func.coalesce(sa.func.sum(c.ext), 0).label("ext"),
+            )
+            .where(*where)
+            .group_by(*group)
+        )
+
+    query = sa.union_all(
+        tally("office", c.office, c.counted, c.decision, c.used),
+        tally("kind", c.clock_id, one, c.decision, c.used),
+        tally("category", c.category, c.counted, c.decision, c.used),
+        tally("handler", c.actor, one, none, c.used, c.actor.is_not(None), c.counted == 1),
+        tally("month", c.month, one, none, sa.null(), c.month.is_not(None), c.counted == 1),
     )
     for row in conn.execute(query):
-        yield ClockGroup(
+        yield ClockTally(
+            dim=row.dim,
             key=str(row.key),
-            category=row.category,
-            clock_id=row.clock_id,
+            counted=bool(row.counted),
+            decision=bool(row.decision),
             bucket=row.bucket,
             used=None if row.used is None else int(row.used),
-            allowed=None if row.allowed is None else int(row.allowed),
             clocks=int(row.n),
+            allowed_sum=int(row.allowed_sum or 0),
+            allowed_n=int(row.allowed_n or 0),
             extensions=int(row.ext or 0),
         )
-
-
-def month_groups(
-    conn: sa.Connection, period: Period, clock_ids: Sequence[str]
-) -> Iterator[MonthGroup]:
-    """Met and late clocks by the local month they ended in (the trend)."""
-    rule = WorkdayRule(())
-    parts = _clock_parts(conn, period, rule)
-    month = sa.func.substr(_local_day(conn, clocks.c.ended_at, period), 1, 7).label("month")
-    where = [*parts["where"], parts["with_days"]]
-    if clock_ids:
-        where.append(clocks.c.clock_id.in_(list(clock_ids)))
-    query = (
-        sa.select(
-            month, clocks.c.clock_id, parts["bucket"].label("bucket"), sa.func.count().label("n")
-        )
-        .where(*where)
-        .group_by("month", clocks.c.clock_id, "bucket")
-    )
-    for row in conn.execute(query):
-        yield MonthGroup(str(row.month), row.clock_id, row.bucket, int(row.n))
 
 
 # -- cases, escalations, events ------------------------------------------------------------------
 
 
 def received_counts(conn: sa.Connection, period: Period) -> Iterator[CaseCount]:
-    """Cases received in the period per (receiving office, employer category, local day). A
+    """Cases received in the period per (receiving office, employer category, local month). A
     case is received by the office of its own division (intake sets ``handling_region``)."""
-    day = _local_day(conn, cases.c.received_at, period)
+    month = sa.func.substr(_local_day(conn, cases.c.received_at, period), 1, 7).label("month")
     query = (
-        sa.select(
-            cases.c.region, cases.c.employer_category, day.label("day"), sa.func.count().label("n")
-        )
+        sa.select(cases.c.region, cases.c.employer_category, month, sa.func.count().label("n"))
         .where(_between(cases.c.received_at, period))
-        .group_by(cases.c.region, cases.c.employer_category, "day")
+        .group_by(cases.c.region, cases.c.employer_category, "month")
     )
     for row in conn.execute(query):
-        yield CaseCount(
-            row.region, row.employer_category, _day(row.day) or period.start.date(), int(row.n)
-        )
+        yield CaseCount(row.region, row.employer_category, str(row.month), int(row.n))
 
 
 def escalation_counts(conn: sa.Connection, period: Period) -> Iterator[EventCount]:

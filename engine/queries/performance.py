@@ -175,40 +175,39 @@ class _Acc:
 
 
 def workday_rule(calendar: LegalCalendar, first: date, last: date) -> store.WorkdayRule:
-    """The legal calendar's departures from Monday–Friday between ``first`` and ``last``."""
-    exceptions = []
-    day = first
+    """The working-day ordinals of the legal calendar from ``first`` to ``last`` for SQL."""
+    width = store.WorkdayRule.WIDTH
+    parts = []
+    n, day = 0, first
     while day <= last:
-        weekday = day.weekday() < 5
-        if calendar.is_workday(day) != weekday:
-            exceptions.append((day, -1 if weekday else 1))
+        n += calendar.is_workday(day)
+        parts.append(f"{n:0{width}d}")
         day += timedelta(days=1)
-    return store.WorkdayRule(tuple(exceptions))
+    return store.WorkdayRule(first, len(parts), "".join(parts))
 
 
-def _add_clock(acc: _Acc, g: store.ClockGroup, *, counted: bool, decision: bool) -> None:
-    if decision and g.bucket == store.OVERDUE:
-        acc.decisions_overdue += g.clocks
-    if not counted:
+def _add_clock(acc: _Acc, t: store.ClockTally) -> None:
+    if t.decision and t.bucket == store.OVERDUE:
+        acc.decisions_overdue += t.clocks
+    if not t.counted:
         return
-    if g.bucket == store.MET:
-        acc.met += g.clocks
-    elif g.bucket == store.LATE:
-        acc.late += g.clocks
-    elif g.bucket == store.CANCELLED:
-        acc.cancelled += g.clocks
-    elif g.bucket == store.OVERDUE:
-        acc.overdue += g.clocks
-        acc.running += g.clocks
+    if t.bucket == store.MET:
+        acc.met += t.clocks
+    elif t.bucket == store.LATE:
+        acc.late += t.clocks
+    elif t.bucket == store.CANCELLED:
+        acc.cancelled += t.clocks
+    elif t.bucket == store.OVERDUE:
+        acc.overdue += t.clocks
+        acc.running += t.clocks
     else:
-        acc.running += g.clocks
-    if g.bucket in (store.MET, store.LATE):
-        acc.extensions += g.extensions
-        if g.used is not None:
-            acc.used[g.used] += g.clocks
-        if g.allowed is not None:
-            acc.allowed_sum += g.allowed * g.clocks
-            acc.allowed_n += g.clocks
+        acc.running += t.clocks
+    if t.bucket in (store.MET, store.LATE):
+        acc.extensions += t.extensions
+        if t.used is not None:
+            acc.used[t.used] += t.clocks
+        acc.allowed_sum += t.allowed_sum
+        acc.allowed_n += t.allowed_n
 
 
 def _p90(used: Counter[int]) -> int | None:
@@ -330,8 +329,6 @@ def measure(
     spec = pack.spec.performance
     period = period_bounds(period_from, period_to, pack=pack, now=now)
     counted = spec.clocks or tuple(c.id for c in pack.clocks)
-    decisions = set(spec.decisions)
-    wanted = tuple(dict.fromkeys((*counted, *spec.decisions)))
 
     # Working days are exact for clocks that started up to two years before the period.
     rule = workday_rule(
@@ -344,26 +341,27 @@ def measure(
     kinds: dict[str, _Acc] = defaultdict(_Acc)
     categories: dict[str, _Acc] = defaultdict(_Acc)
     months: dict[str, _Acc] = defaultdict(_Acc)
-    for g in store.clock_groups(conn, period, wanted, rule):
-        is_counted, is_decision = g.clock_id in counted, g.clock_id in decisions
-        for code in _chain(g.key):
-            _add_clock(offices[code], g, counted=is_counted, decision=is_decision)
-        _add_clock(kinds[g.clock_id], g, counted=True, decision=is_decision)
-        _add_clock(categories[g.category], g, counted=is_counted, decision=is_decision)
-    for g in store.clock_groups(conn, period, counted, rule, by_actor=True):
-        _add_clock(handlers[g.key], g, counted=True, decision=False)
-    for m in store.month_groups(conn, period, counted):
-        acc = months[m.month]
-        if m.bucket == store.MET:
-            acc.met += m.clocks
-        elif m.bucket == store.LATE:
-            acc.late += m.clocks
+    dims: dict[str, dict[str, _Acc]] = {
+        "office": offices,
+        "kind": kinds,
+        "category": categories,
+        "handler": handlers,
+        "month": months,
+    }
+    chains: dict[str, list[str]] = {}
+    for t in store.clock_tallies(conn, period, counted, spec.decisions, rule):
+        if t.dim == "office":
+            chain = chains.get(t.key) or chains.setdefault(t.key, _chain(t.key))
+            for code in chain:
+                _add_clock(offices[code], t)
+        else:
+            _add_clock(dims[t.dim][t.key], t)
 
     for c in store.received_counts(conn, period):
         for code in _chain(c.office):
             offices[code].received += c.cases
         categories[c.category].received += c.cases
-        months[f"{c.day:%Y-%m}"].received += c.cases
+        months[c.month].received += c.cases
     for e in store.escalation_counts(conn, period):
         for code in _chain(e.office):
             offices[code].escalations[e.kind] += e.count
