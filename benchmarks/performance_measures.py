@@ -331,6 +331,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--db", help="database URL (default: a temporary SQLite file)")
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--keep", action="store_true", help="keep the temporary SQLite file")
+    parser.add_argument(
+        "--measure-only", action="store_true", help="--db holds a database built before"
+    )
     args = parser.parse_args(argv)
     folder = Path(tempfile.mkdtemp(prefix="zq-perf-"))
     url = args.db or f"sqlite:///{folder / 'perf.db'}"

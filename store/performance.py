@@ -25,6 +25,8 @@ from datetime import date, datetime, timedelta
 from typing import Any, Final
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql
+from sqlalchemy.sql.elements import Grouping
 
 from zhiqian.store.tables import CaseRow, ClockRow, EscalationRow, EventRow, table_of
 
@@ -186,6 +188,11 @@ class WorkdayRule:
 
     WIDTH = 5
 
+    def numbers(self) -> Iterator[int]:
+        width = self.WIDTH
+        for i in range(0, len(self.ordinals), width):
+            yield int(self.ordinals[i : i + width])
+
 
 _EPOCH = date(2000, 1, 3)
 
@@ -210,13 +217,16 @@ def _workday_ordinal(
     base = (rule.first - _EPOCH).days
     index = _day_number(conn, column, period) - base
     clamped = sa.case((index < 0, 0), (index >= rule.days, rule.days - 1), else_=index)
+    if conn.dialect.name == "postgresql":
+        # an int[] bind parameter: indexing is constant time (arrays count from 1)
+        array = sa.bindparam(
+            "zq_workdays", list(rule.numbers()), type_=postgresql.ARRAY(sa.Integer)
+        )
+        return sa.cast(Grouping(array)[clamped + 1], sa.Integer)
+    # SQLite: a BLOB, because substr on a BLOB indexes bytes (on TEXT it walks the characters)
     width = WorkdayRule.WIDTH
-    return sa.cast(
-        sa.func.substr(
-            sa.bindparam("zq_workdays", rule.ordinals, type_=sa.Text), clamped * width + 1, width
-        ),
-        sa.Integer,
-    )
+    blob = sa.bindparam("zq_workdays", rule.ordinals.encode("ascii"), type_=sa.LargeBinary)
+    return sa.cast(sa.func.substr(blob, clamped * width + 1, width), sa.Integer)
 
 
 def _clock_parts(conn: sa.Connection, period: Period, rule: WorkdayRule) -> dict[str, Any]:
