@@ -303,11 +303,12 @@ def _office_name(code: str) -> str:
 def period_bounds(
     period_from: date, period_to: date, *, pack: RulePack, now: datetime
 ) -> store.Period:
-    """``[from 00:00, to+1 00:00)`` local, in UTC, with the end capped at ``now``."""
+    """``[from 00:00, to+1 00:00)`` local, in UTC, with the end capped just after ``now``."""
     tz = pack.timezone
     start = datetime.combine(period_from, time(), tzinfo=tz).astimezone(UTC)
     end = datetime.combine(period_to + timedelta(days=1), time(), tzinfo=tz).astimezone(UTC)
-    end = min(end, now.astimezone(UTC))
+    # "now" belongs to the period: a clock stopped at this very moment has ended
+    end = min(end, now.astimezone(UTC) + timedelta(microseconds=1))
     offset = start.astimezone(tz).utcoffset() or timedelta(0)
     return store.Period(start=start, end=max(start, end), tz_name=str(tz), utc_offset=offset)
 

@@ -96,10 +96,16 @@ def _office_table(
     title: str,
     note: str,
     offices: Sequence[Figures],
-    value: Callable[[Figures], float | int | None],
+    value: Callable[[Figures], float | int | None] | None,
     higher_is_better: bool,
     columns: Sequence[tuple[str, Callable[[Figures], str]]],
 ) -> RankedTable:
+    """``value`` None: the offices' own ranking (按期办结率, as the engine ranked them)."""
+    ranked = (
+        [(f.rank, f) for f in offices]
+        if value is None
+        else _ranked_by(offices, value, higher_is_better=higher_is_better)
+    )
     rows = tuple(
         (
             "" if rank is None else str(rank),
@@ -107,7 +113,7 @@ def _office_table(
             f.name,
             *(cell(f) for _, cell in columns),
         )
-        for rank, f in _ranked_by(offices, value, higher_is_better=higher_is_better)
+        for rank, f in ranked
     )
     return RankedTable(title, note, ("名次", "区划代码", "单位", *(h for h, _ in columns)), rows)
 
@@ -158,7 +164,7 @@ def performance_tables(perf: Performance, level: str = "county") -> list[RankedT
             "按期办结率",
             f"按期办结率 = 按期办结 ÷ 办结（期内结束的计时）。{thresholds}。",
             offices,
-            lambda f: f.on_time_rate,
+            None,
             True,
             [
                 ("办结", lambda f: str(f.ended)),
