@@ -130,23 +130,25 @@ def _trend(perf: Performance) -> Figure:
     months = [p.month for p in points]
     rates = [(p.on_time_rate or 0.0) * 100 for p in points]
     ax.plot(months, rates, marker="o", color=_BAR)
+    black = float(perf.black_list) * 100
     for month, rate, p in zip(months, rates, points, strict=True):
+        below = rate < black  # under the 黑榜 line: the label goes under the point
         ax.annotate(
             f"{rate:.1f}%（{p.ended}）",
             (month, rate),
             textcoords="offset points",
-            xytext=(0, 6),
+            xytext=(0, -14 if below else 7),
             ha="center",
             fontsize=8,
         )
-    black = float(perf.black_list) * 100
     ax.axhline(black, color="#555555", linestyle=":", linewidth=1)
     ax.text(
-        0.0,
-        black - 2,
+        1.0,
+        black + 1.5,
         f"黑榜线 {black:g}%",
         transform=ax.get_yaxis_transform(),
-        va="top",
+        ha="right",
+        va="bottom",
         fontsize=8,
     )
     ax.margins(x=0.12)
