@@ -16,6 +16,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime, tzinfo
 from enum import StrEnum
+from functools import lru_cache
 from typing import Final
 
 from zhiqian.engine.domain.clocks import ClockState, derived_status
@@ -58,6 +59,13 @@ def warning_horizon(
 ) -> datetime:
     """The moment up to which a running deadline is "near": ``window`` counted from ``now`` on
     the legal calendar (``3 workdays``: the close of the 3rd working day after today)."""
+    return _horizon(window, now, calendar, tz)
+
+
+@lru_cache(maxsize=256)
+def _horizon(window: Limit, now: datetime, calendar: LegalCalendar, tz: tzinfo) -> datetime:
+    # Every view of a case asks this at the same "now" (the clock is read once per call, and
+    # a frozen clock repeats it): a pure function, cached to keep the hot path as it was.
     at = compute_deadline(window, now, calendar=calendar, tz=tz).at
     return at if at is not None else now
 
