@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import random
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -53,6 +53,7 @@ if TYPE_CHECKING:
     from zhiqian.engine.jobs.delivery import DeliveryPolicy, DeliveryReport
     from zhiqian.engine.jobs.sweep import SweepResult
     from zhiqian.engine.queries.notices import NoticeView
+    from zhiqian.engine.queries.performance import Performance
     from zhiqian.engine.reports import ReportCase
     from zhiqian.engine.routing import Router
     from zhiqian.notifiers import NoticeRenderer, Notifier
@@ -509,6 +510,31 @@ class Engine:
             received_to=received_to,
             batch=batch,
         )
+
+    # -- performance (docs/performance.md) ------------------------------------------------------
+
+    def performance(
+        self, *, period_from: date, period_to: date, at: datetime | None = None, top: int = 10
+    ) -> Performance:
+        """On-time performance per office, handler, clock kind and employer category over the
+        local days ``period_from`` … ``period_to`` (inclusive), as of ``at`` (default now), with
+        the lights and the ``top`` most overdue clocks now. Counted in SQL: docs/performance.md."""
+        from zhiqian.engine.domain.lights import pack_horizon
+        from zhiqian.engine.queries.performance import measure
+
+        now = self._now(at)
+        gov = self.governing(self.pack.name, self.pack.version)
+        with self._tx.read() as conn:
+            return measure(
+                conn,
+                pack=gov.pack,
+                calendar=gov.calendar,
+                period_from=period_from,
+                period_to=period_to,
+                now=now,
+                horizon=pack_horizon(gov.pack, now, calendar=gov.calendar),
+                top=top,
+            )
 
 
 def _as_pack(pack: str | Path | RulePack) -> RulePack:

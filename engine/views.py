@@ -55,6 +55,8 @@ class ClockView:
     assumed: bool
     basis: str
     trace: Sequence[str] = ()
+    # red | yellow | green | grey (zhiqian.engine.domain.lights); None once the clock has ended
+    light: str | None = None
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -116,6 +118,8 @@ class CaseView(CaseSummary):
     events: tuple[CaseEvent, ...] = ()
     clocks: tuple[ClockView, ...] = ()
     escalations: tuple[EscalationRecord, ...] = ()
+    # the worst light of its running clocks; None when no clock runs or the clocks were not loaded
+    light: str | None = None
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)

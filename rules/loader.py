@@ -105,7 +105,7 @@ _BY_ID: Final[Mapping[tuple[str, ...], str]] = {
     ("routing", "reports"): "reports",
 }
 # mappings merged key by key (values replaced), keyed by path
-_BY_KEY: Final = {(), ("lifecycle",), ("routing",), ("calendar",), ("params",)}
+_BY_KEY: Final = {(), ("lifecycle",), ("routing",), ("calendar",), ("params",), ("performance",)}
 _OWN_KEYS: Final = ("pack", "version", "extends")
 _KINDS: Final = (
     "clocks",
@@ -542,6 +542,7 @@ class _Checker:
         for esc in self.spec.escalations:
             self._escalation(esc)
         self._routing()
+        self._performance()
         for name, param in self.spec.params.items():
             if param.status is Status.UNVERIFIED:
                 self.at(
@@ -694,6 +695,17 @@ class _Checker:
             self._roles(routing.digest.to, ("routing", "digest", "to"))
         for report in routing.reports:
             self._roles(report.to, ("routing", "reports", report.id, "to"))
+
+    def _performance(self) -> None:
+        perf = self.spec.performance
+        for key, ids in (("clocks", perf.clocks), ("decisions", perf.decisions)):
+            for clock_id in ids:
+                if clock_id not in self.clock_ids:
+                    self.at(("performance", key), f"unknown clock {clock_id!r}")
+        if perf.found_unpaid_event is not None and perf.found_unpaid_event not in self.event_ids:
+            self.at(
+                ("performance", "found_unpaid_event"), f"unknown event {perf.found_unpaid_event!r}"
+            )
 
     def _compile(self, text: str, path: tuple[Any, ...]) -> Condition | None:
         node, _ = _walk_to(self.root, path)

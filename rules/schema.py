@@ -58,11 +58,13 @@ __all__ = [
     "EventSpec",
     "ExtensionSpec",
     "LifecycleSpec",
+    "LightsSpec",
     "LimitField",
     "NotifyAction",
     "PackSpec",
     "ParamSpec",
     "PauseTrigger",
+    "PerformanceSpec",
     "QuietHours",
     "RaiseLevelAction",
     "RecommendAction",
@@ -577,6 +579,44 @@ class ActionEventSpec(_Strict):
     _id = field_validator("id")(_check_ident)
 
 
+class LightsSpec(_Strict):
+    """The traffic light of a clock (红黄绿灯): red breached, yellow a warning fired or the
+    deadline within ``yellow_within``, grey paused, green running. Defaults keep old packs loading."""
+
+    yellow_within: LimitField = Field(default_factory=lambda: parse_limit("3 workdays"))
+    basis: str = "惯例：红黄绿灯预警（临近期限黄灯、超期红灯），见 docs/performance.md"
+    status: Status = Status.CONV
+
+
+class PerformanceSpec(_Strict):
+    """How offices are measured and ranked (按期办结率, 红黑榜). See docs/performance.md.
+
+    ``clocks``: the clock ids the on-time rate counts (empty: every clock of the pack);
+    ``decisions``: clocks that time a decision someone owes (pending past them is its own measure);
+    ``found_unpaid_event``: the event by which 回头看 finds wages still unpaid;
+    ``red_list``/``black_list``: an office with at least ``min_ended`` ended clocks whose rate is
+    at or above ``red_list`` goes on the 红榜, strictly below ``black_list`` on the 黑榜."""
+
+    lights: LightsSpec = LightsSpec()
+    clocks: Ids = ()
+    decisions: Ids = ()
+    found_unpaid_event: str | None = None
+    red_list: Annotated[Decimal, Field(ge=0, le=1)] = Decimal("0.95")
+    black_list: Annotated[Decimal, Field(ge=0, le=1)] = Decimal("0.80")
+    min_ended: Annotated[int, Field(ge=0)] = 5
+    basis: str = "惯例：12345平台按期办结率月度排名、红黑榜（见 docs/performance.md）"
+    status: Status = Status.CONV
+
+    @model_validator(mode="after")
+    def _order(self) -> PerformanceSpec:
+        if self.black_list > self.red_list:
+            raise ValueError(
+                f"black_list {self.black_list} is above red_list {self.red_list}: "
+                "an office cannot be on both lists"
+            )
+        return self
+
+
 class PackSpec(_Strict):
     """A whole pack after inheritance (what ``RulePack`` is built from)."""
 
@@ -593,6 +633,7 @@ class PackSpec(_Strict):
     clocks: tuple[ClockSpec, ...] = ()
     escalations: tuple[EscalationSpec, ...] = ()
     routing: RoutingSpec = RoutingSpec()
+    performance: PerformanceSpec = PerformanceSpec()
 
     @field_validator("pack")
     @classmethod

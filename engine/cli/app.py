@@ -22,7 +22,18 @@ import typer
 from typer.core import TyperGroup
 
 from zhiqian import StoreError, ZhiqianError
-from zhiqian.engine.cli import audit, cases, daemon, db, deadlines, demo, notices, reports, rules
+from zhiqian.engine.cli import (
+    audit,
+    cases,
+    daemon,
+    db,
+    deadlines,
+    demo,
+    notices,
+    performance,
+    reports,
+    rules,
+)
 from zhiqian.engine.cli.common import DEFAULT_DB, DEFAULT_RULES
 from zhiqian.engine.cli.http import register as _register_http
 from zhiqian.engine.cli.output import (
@@ -160,6 +171,8 @@ app.command("overdue")(deadlines.overdue)
 app.command("sweep")(deadlines.sweep)
 app.command("daemon")(daemon.daemon)
 app.command("demo")(demo.demo)
+reports.group.command("performance")(performance.report_performance)
+app.command("stats")(performance.stats)
 _register_http(app)
 
 

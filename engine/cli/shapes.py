@@ -90,6 +90,7 @@ def clock_shape(clock: ClockView, *, now: datetime, tz: tzinfo) -> dict[str, Any
         "started_at": _local(clock.started_at, tz),
         "assumed": clock.assumed,
         "trace": list(clock.trace),
+        "light": clock.light,
     }
 
 
@@ -206,6 +207,7 @@ def case_detail(
         "pii_shown": show_pii,
         "summary": case.summary,
         "clocks": [clock_shape(c, now=now, tz=tz) for c in case.clocks],
+        "light": case.light,
         "escalations": _escalations(case, tz),
         "events": [event_shape(e, tz) for e in case.events],
     }

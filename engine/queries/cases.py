@@ -13,6 +13,7 @@ import sqlalchemy as sa
 from zhiqian.engine.domain.actions import ACCESS, ACTION_LABELS, RECEIVED
 from zhiqian.engine.domain.clocks import ClockState, derived_status
 from zhiqian.engine.domain.governing import Governing, Packs
+from zhiqian.engine.domain.lights import clock_light, pack_horizon, worst
 from zhiqian.engine.views import (
     CaseEvent,
     CaseSummary,
@@ -138,6 +139,10 @@ def case_view(
             return "查看个人信息"
         return ACTION_LABELS.get(event) or lifecycle_label(event)
 
+    clocks = tuple(clocks)
+    horizon = now  # the lights' warning window, computed only when there are clocks
+    if clocks and governing is not None:
+        horizon = pack_horizon(governing.pack, now, calendar=governing.calendar)
     clock_views = []
     for state in clocks:
         spec = None
@@ -156,6 +161,7 @@ def case_view(
                 assumed=state.assumed,
                 basis=spec.basis if spec else "",
                 trace=tuple(state.trace.get("lines", ())),
+                light=clock_light(state, now=now, horizon=horizon),
             )
         )
     return CaseView(
@@ -190,6 +196,7 @@ def case_view(
             )
             for e in escalations
         ),
+        light=worst(c.light for c in clock_views),
     )
 
 
