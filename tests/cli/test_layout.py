@@ -21,8 +21,9 @@ def test_each_command_group_is_its_own_module() -> None:
         "case": {"zhiqian.engine.cli.cases"},
         "rules": {"zhiqian.engine.cli.rules"},
         "notices": {"zhiqian.engine.cli.notices"},
-        "report": {"zhiqian.engine.cli.reports"},
+        "report": {"zhiqian.engine.cli.reports", "zhiqian.engine.cli.performance"},
         "audit": {"zhiqian.engine.cli.audit"},
+        "token": {"zhiqian.engine.cli.http"},
     }
     root = {c.name: c.callback.__module__ for c in app.registered_commands}  # type: ignore[union-attr]
     assert root == {
@@ -30,6 +31,8 @@ def test_each_command_group_is_its_own_module() -> None:
         "sweep": "zhiqian.engine.cli.deadlines",
         "daemon": "zhiqian.engine.cli.daemon",
         "demo": "zhiqian.engine.cli.demo",
+        "stats": "zhiqian.engine.cli.performance",
+        "serve": "zhiqian.engine.cli.http",
     }
 
 
