@@ -39,7 +39,7 @@ from zhiqian.engine.domain.clocks import (
     recompute as recompute_clock,
 )
 from zhiqian.engine.domain.context import campaign_window, case_context
-from zhiqian.engine.domain.intake import Complaint, parse_complaint
+from zhiqian.engine.domain.intake import Complaint, clean_act, clean_actor, parse_complaint
 from zhiqian.engine.domain.lifecycle import Lifecycle
 from zhiqian.engine.views import (
     CaseEvent,
@@ -339,6 +339,7 @@ class Engine:
         at: datetime | None = None,
     ) -> CaseView:
         """Validate a complaint and open its case. ``InvalidIntake`` or ``DuplicateCase``: no write."""
+        actor = clean_actor(actor)
         now = self._now(at)
         complaint = data if isinstance(data, Complaint) else parse_complaint(data, now=now)
         case_id = self._insert_case(complaint, actor=actor, now=now)
@@ -352,6 +353,7 @@ class Engine:
         at: datetime | None = None,
     ) -> list[CaseView | InvalidIntake | DuplicateCase]:
         """Receive each record on its own: one bad record does not stop or undo the others."""
+        actor = clean_actor(actor)
         now = self._now(at)
         results: list[CaseView | InvalidIntake | DuplicateCase] = []
         for index, record in enumerate(records):
@@ -565,8 +567,9 @@ class Engine:
         ``params``. ``expected_version`` is the version the caller last saw (a clerk's screen):
         if the case moved on since, ``ConflictError`` — look again before acting.
         """
-        if not actor or not actor.strip():
+        if not isinstance(actor, str) or not actor.strip():
             raise Refused("an actor is required: every change records who made it")
+        actor, reason, params = clean_act(actor, reason, params)
         now = self._now(at)
         with self._write() as conn:
             after, clocks = self.change_in(

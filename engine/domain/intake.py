@@ -33,8 +33,8 @@ Other systems post complaints as JSON with these field names::
 from __future__ import annotations
 
 import json
+import math
 import re
-import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
@@ -851,3 +851,109 @@ def parse_batch(
             assert complaint is not None
             results.append(complaint)
     return results
+
+
+# ---------------------------------------------------------------------------------------------
+# The door for the other writes: who acts, why, and an action's params. Sizes are the columns'
+# (store/tables.py): a value PostgreSQL would refuse is refused here, so both databases accept
+# the same data.
+
+MAX_ACTOR = 100  # zq_events.actor
+MAX_REASON = 5000  # free text, as a summary
+MAX_PARAM_TEXT = 500
+# params stored in a sized column of zq_cases
+_PARAM_LIMITS: Mapping[str, int] = {"leader": 100, "role": 64, "by": 16}
+
+
+def clean_actor(actor: object) -> str:
+    """The actor as stored (NFC, trimmed), or InvalidIntake on field ``actor``: every change
+    records who made it, so an empty or invisible name is refused."""
+    return _clean_one("actor", actor, lambda v: clean_text(v, "actor", MAX_ACTOR))
+
+
+def clean_act(
+    actor: object, reason: object, params: Mapping[str, Any] | None
+) -> tuple[str, str | None, dict[str, Any] | None]:
+    """``actor``, ``reason`` and ``params`` of an act, checked at once (every problem named).
+
+    Param values stay the types they were given (int, Decimal, date, bool…); text values are
+    normalised and bounded; containers are refused (an action reads scalars only).
+    """
+    problems: list[FieldProblem] = []
+    cleaned_actor = _collect(problems, "actor", actor, lambda v: clean_text(v, "actor", MAX_ACTOR))
+    cleaned_reason: str | None = None
+    if reason is not None:
+        cleaned_reason = _collect(
+            problems,
+            "reason",
+            reason,
+            lambda v: clean_text(v, "reason", MAX_REASON, multiline=True),
+            unshown=True,
+        )
+    cleaned_params: dict[str, Any] | None = None
+    if params is not None:
+        if not isinstance(params, Mapping):
+            problems.append(FieldProblem("params", _type_name(params), "params must be a mapping"))
+        else:
+            cleaned_params = {}
+            for key, value in params.items():
+                if not isinstance(key, str) or unsafe_char(key) is not None or len(key) > 64:
+                    problems.append(
+                        FieldProblem("params", _shown(key), "a param name is short plain text")
+                    )
+                    continue
+                cleaned_params[key] = _collect(problems, f"params.{key}", value, _param_value(key))
+    if problems:
+        raise InvalidIntake(problems)
+    return cleaned_actor, cleaned_reason, cleaned_params
+
+
+def _param_value(key: str) -> Any:
+    limit = _PARAM_LIMITS.get(key, MAX_PARAM_TEXT)
+
+    def check(value: object) -> object:
+        if isinstance(value, str):
+            if not value.strip():
+                return ""  # an empty param means "not given" to the actions that read it
+            return clean_text(value, key, limit, multiline=key not in _PARAM_LIMITS)
+        if isinstance(value, bool) or value is None or isinstance(value, date):
+            return value
+        if isinstance(value, int):
+            if value.bit_length() > 64:
+                raise _bad(f"{key} is a number too large for any param")
+            return value
+        if isinstance(value, Decimal | float):
+            if not math.isfinite(value):
+                raise _bad(f"{key} is not a finite number")
+            if abs(value) > MAX_AMOUNT:
+                raise _bad(f"{key} is above the largest amount accepted ({MAX_AMOUNT})")
+            return value
+        raise _bad(f"{key} must be text, a number, a date or true/false, not {_type_name(value)}")
+
+    return check
+
+
+def _collect(
+    problems: list[FieldProblem],
+    field: str,
+    value: object,
+    check: Any,
+    *,
+    unshown: bool = False,
+) -> Any:
+    try:
+        return check(value)
+    except PydanticCustomError as exc:
+        shown = f"{len(value)} characters" if unshown and isinstance(value, str) else _shown(value)
+        problems.append(
+            FieldProblem(field, shown, str(exc.context["problem"] if exc.context else exc))
+        )
+        return None
+
+
+def _clean_one(field: str, value: object, check: Any) -> str:
+    problems: list[FieldProblem] = []
+    cleaned = _collect(problems, field, value, check)
+    if problems:
+        raise InvalidIntake(problems)
+    return str(cleaned)
