@@ -40,7 +40,6 @@ import datetime as _dt
 import difflib
 import functools
 import re
-import re._parser as sre_parse  # the stdlib's own regex parser: the shape of a pattern
 from collections.abc import Collection, Iterator, Mapping
 from dataclasses import dataclass, field, fields
 from decimal import Decimal
@@ -472,6 +471,8 @@ def regex_problem(text: str, params: Mapping[str, ParamValue] | None = None) -> 
 
 
 def _pattern_problem(pattern: str) -> str | None:
+    import re._parser as sre_parse  # type: ignore[import-not-found]  # the stdlib's own parser
+
     if len(pattern) > MAX_REGEX_LENGTH:
         return (
             f"a text in a regex condition is {len(pattern)} characters long; at most "

@@ -855,11 +855,11 @@ class _Checker:
                     path, f"id {element_id[:20]!r}… is {len(element_id)} characters; at most {top}"
                 )
         for path, limit in _limits(self.spec, ()):
-            top = _MAX_LIMIT.get(limit.unit)
-            if top is not None and limit.n > top:
+            most = _MAX_LIMIT.get(limit.unit)
+            if most is not None and limit.n > most:
                 self.at(
                     path,
-                    f"limit {limit} is beyond ten years (at most {top} {limit.unit.value}); "
+                    f"limit {limit} is beyond ten years (at most {most} {limit.unit.value}); "
                     "no legal time limit is that long",
                 )
 

@@ -872,7 +872,7 @@ def clean_actor(actor: object) -> str:
 
 
 def clean_act(
-    actor: object, reason: object, params: Mapping[str, Any] | None
+    actor: object, reason: object, params: object
 ) -> tuple[str, str | None, dict[str, Any] | None]:
     """``actor``, ``reason`` and ``params`` of an act, checked at once (every problem named).
 
@@ -925,7 +925,7 @@ def _param_value(key: str) -> Any:
         if isinstance(value, Decimal | float):
             if not math.isfinite(value):
                 raise _bad(f"{key} is not a finite number")
-            if abs(value) > MAX_AMOUNT:
+            if abs(Decimal(value)) > MAX_AMOUNT:
                 raise _bad(f"{key} is above the largest amount accepted ({MAX_AMOUNT})")
             return value
         raise _bad(f"{key} must be text, a number, a date or true/false, not {_type_name(value)}")
