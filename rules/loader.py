@@ -271,6 +271,7 @@ def _hostile_yaml(text: str, file: str) -> list[RuleProblem]:
     problems: list[RuleProblem] = []
     aliases = nodes = 0
     anchored: dict[str, int] = {}  # anchor → nodes it stands for
+    defined: set[str] = set()
     # per open collection: [anchor, nodes inside, is a mapping, children seen]
     stack: list[list[Any]] = []
     try:
@@ -296,6 +297,12 @@ def _hostile_yaml(text: str, file: str) -> list[RuleProblem]:
                 )
             anchor = getattr(event, "anchor", None)
             anchor = None if anchor is None else str(anchor)
+            if anchor is not None and kind != "AliasEvent":
+                if anchor in defined:  # ruamel would warn and silently take the later one
+                    problems.append(
+                        RuleProblem(file, line, f"YAML anchor &{anchor} is defined twice")
+                    )
+                defined.add(anchor)
             if kind in {"MappingStartEvent", "SequenceStartEvent"}:
                 stack.append([anchor, 1, kind == "MappingStartEvent", 0])
                 nodes += 1

@@ -41,6 +41,7 @@ HOSTILE: dict[str, tuple[Callable[[], str], str]] = {
     ),
     "billion laughs": (laughs, "YAML nodes"),
     "merge key": (lambda: CHILD + "\nbase: &b {label: x}\nother:\n  <<: *b\n", "merge keys"),
+    "anchor defined twice": (lambda: CHILD + "\nx: &a [1]\ny: &a [2]\n", "defined twice"),
     "python tag": (
         lambda: CHILD + "\nx: !!python/object/apply:os.system ['true']\n",
         "tags are not allowed",
