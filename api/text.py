@@ -41,6 +41,7 @@ FORMULA_START: Final = ("=", "+", "-", "@", "\t", "\r")
 _PLAIN_NUMBER: Final = re.compile(r"[+-]?\d+(?:\.\d+)?", re.ASCII)
 # Characters XML 1.0 cannot carry (openpyxl refuses them with IllegalCharacterError).
 _XML_ILLEGAL: Final = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+_SURROGATE: Final = re.compile("[\ud800-\udfff]")
 _NAME_BAD_CATEGORIES: Final = frozenset({"Cc", "Cf", "Cs", "Zl", "Zp"})
 
 
@@ -102,8 +103,11 @@ def csv_cell(text: str) -> str:
     """Prefix a quote to a text cell a spreadsheet would run as a formula.
 
     A plain number (``-12.50``) is left alone: a number is not a formula, and a negative amount
-    must stay readable as one.
+    must stay readable as one. A lone surrogate (which no file encoding can hold) becomes its
+    escape, so one bad cell cannot stop the rows after it.
     """
+    if _SURROGATE.search(text):
+        text = _SURROGATE.sub(lambda m: f"\\u{ord(m[0]):04x}", text)
     if text.startswith(FORMULA_START) and not _PLAIN_NUMBER.fullmatch(text):
         return "'" + text
     return text
