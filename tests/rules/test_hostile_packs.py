@@ -12,7 +12,7 @@ import pytest
 
 from zhiqian.errors import RuleError
 from zhiqian.rules.conditions import compile_condition, regex_problem
-from zhiqian.rules.loader import PACKS_DIR, MAX_PACK_BYTES, check_pack, load_pack
+from zhiqian.rules.loader import MAX_PACK_BYTES, PACKS_DIR, check_pack, load_pack
 
 CHILD = (PACKS_DIR / "yangquan-2019.yaml").read_text(encoding="utf-8")
 WHEN = 'when: channel != "transferred"'
@@ -28,7 +28,7 @@ def laughs() -> str:
 
 HOSTILE: dict[str, tuple[Callable[[], str], str]] = {
     "constant regex": (
-        lambda: CHILD.replace(WHEN, "when: '\"aaaaaaaaaaaaaaaaaaaaaaaaaaa!\" =~ \"(a+)+$\"'"),
+        lambda: CHILD.replace(WHEN, 'when: \'"aaaaaaaaaaaaaaaaaaaaaaaaaaa!" =~ "(a+)+$"\''),
         "repeats inside a repetition",
     ),
     "alternatives repeated": (
