@@ -14,8 +14,9 @@ from _fuzz_tally import TALLIES
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
-    if not TALLIES:
+    if not any(t.tried for t in TALLIES):
         return
     terminalreporter.section("fuzz figures")
     for found in TALLIES:
-        terminalreporter.write_line(found.line())
+        if found.tried:
+            terminalreporter.write_line(found.line())

@@ -28,7 +28,7 @@ from zhiqian.engine.cli.output import Column, render_table
 from zhiqian.engine.reports import ReportCase, ledger, write_ledger_csv, write_ledger_xlsx
 from zhiqian.engine.reports._out import put_text, write_csv_rows
 from zhiqian.testing import sample_complaint
-from zhiqian.text import BIDI_CONTROLS, FORMULA_START, csv_cell, terminal_text, xlsx_text
+from zhiqian.text import BIDI_CONTROLS, FORMULA_START, csv_cell, terminal_text
 
 CN = timezone(timedelta(hours=8))
 FORMULAS = ['=HYPERLINK("http://evil","x")', "+1+cmd|' /C calc'!A0", "-2+3", "@SUM(1)", "\t=1"]
@@ -146,8 +146,7 @@ def test_a_control_character_in_a_leader_name_does_not_break_the_ledger(tmp_path
 
 def write_everywhere(t: Tally, text: str, folder: Path) -> None:
     try:
-        cell = csv_cell(text)
-        assert safe_csv_cell(cell), cell
+        assert safe_csv_cell(csv_cell(text)), csv_cell(text)
         shown = terminal_text(text)
         assert not steers_terminal(shown), shown
         assert not any(unicodedata.category(ch) == "Cs" for ch in shown), (
@@ -157,13 +156,11 @@ def write_everywhere(t: Tally, text: str, folder: Path) -> None:
         with path.open(encoding="utf-8-sig", newline="") as stream:
             cells = [c for row in csv.reader(stream) for c in row]
         assert all(safe_csv_cell(c) for c in cells), cells
-        book = Workbook()
-        put_text(book.active["A1"], text)
-        buffer = io.BytesIO()
-        book.save(buffer)
-        loaded = openpyxl.load_workbook(io.BytesIO(buffer.getvalue())).active["A1"]
-        assert loaded.data_type != "f"  # a string (s, inlineStr) or empty (n), never a formula
-        assert loaded.value is None or xlsx_text(loaded.value) == loaded.value
+        book = Workbook(write_only=False)
+        cell = book.active["A1"]
+        put_text(cell, text)  # openpyxl refuses an illegal character right here
+        assert cell.data_type == "s"  # never a formula
+        book.save(io.BytesIO())  # and the workbook can be written
         console = Console(file=io.StringIO(), width=120, color_system=None)
         console.print(render_table([Column("a", "列")], [{"a": text}]))
         assert "\x1b" not in console.file.getvalue()  # type: ignore[attr-defined]
