@@ -923,7 +923,9 @@ def _param_value(key: str) -> Any:
                 raise _bad(f"{key} is a number too large for any param")
             return value
         if isinstance(value, Decimal | float):
-            if not math.isfinite(value):
+            # Decimal's own test: math.isfinite raises on a signalling NaN (found by the fuzz)
+            finite = value.is_finite() if isinstance(value, Decimal) else math.isfinite(value)
+            if not finite:
                 raise _bad(f"{key} is not a finite number")
             if abs(Decimal(value)) > MAX_AMOUNT:
                 raise _bad(f"{key} is above the largest amount accepted ({MAX_AMOUNT})")

@@ -245,6 +245,15 @@ def test_an_empty_or_invisible_actor_is_refused() -> None:
         assert refused.value.problems[0].field == "actor"
 
 
+@pytest.mark.parametrize(
+    "value", [Decimal("sNaN"), Decimal("NaN"), Decimal("-Infinity"), float("nan"), 10**100]
+)
+def test_act_params_must_be_finite_numbers(value: object) -> None:
+    with pytest.raises(InvalidIntake) as refused:
+        clean_act("王", None, {"amount": value})
+    assert refused.value.problems[0].field == "params.amount"
+
+
 def test_act_params_are_bounded_by_their_columns() -> None:
     with pytest.raises(InvalidIntake) as refused:
         clean_act("王", "why\u0000", {"leader": "李" * 101, "role": "r" * 65, "n": float("nan")})
