@@ -47,7 +47,8 @@ def test_a_syntax_error_does_not_echo_name_or_phone(tmp_path: Path) -> None:
     assert invoke(db, "db", "upgrade")[0] == 0
     record = sample_complaint(5)
     name, phone = record["complainant"]["name"], record["complainant"]["phone"]
-    broken = json.dumps(record, ensure_ascii=False)[:-1] + ",,}"
+    first = {"complainant": record.pop("complainant"), **record}  # inside an 80-char excerpt
+    broken = json.dumps(first, ensure_ascii=False)[:-1] + ",,}"
     for stdin in (broken, json.dumps(sample_complaint(6), ensure_ascii=False) + "\n" + broken):
         code, out, err = invoke(db, "case", "add", "-", "--at", AT, "--format", "json", stdin=stdin)
         assert code != 0

@@ -216,12 +216,15 @@ def test_a_deeply_nested_record_is_refused_as_a_whole() -> None:
 
 
 def test_json_syntax_errors_do_not_echo_the_record() -> None:
-    broken = json.dumps(complaint(), ensure_ascii=False)[:-1] + ",]"
+    record = complaint()
+    first = {"complainant": record.pop("complainant"), **record}  # within the old 80-char excerpt
+    broken = json.dumps(first, ensure_ascii=False)[:-1] + ",]"
     with pytest.raises(InvalidIntake) as refused:
         read_records(broken)
     never_echoes_personal_data(refused.value)
     assert "line 1, column" in str(refused.value)
     lines = json.dumps(complaint(), ensure_ascii=False) + "\n" + broken + "\n"
+    assert NAME in broken[:80]
     with pytest.raises(InvalidIntake) as refused:
         read_records(lines)
     never_echoes_personal_data(refused.value)
