@@ -916,8 +916,12 @@ def _param_value(key: str) -> Any:
             if not value.strip():
                 return ""  # an empty param means "not given" to the actions that read it
             return clean_text(value, key, limit, multiline=key not in _PARAM_LIMITS)
-        if isinstance(value, bool) or value is None or isinstance(value, date):
+        if isinstance(value, bool) or value is None:
             return value
+        if isinstance(value, date):
+            # as text, the way every action reads it (str(v)): `file` and pack actions store
+            # params in the event's JSON payload, which holds no date (found by the act fuzz)
+            return value.isoformat()
         if isinstance(value, int):
             if value.bit_length() > 64:
                 raise _bad(f"{key} is a number too large for any param")
@@ -929,7 +933,8 @@ def _param_value(key: str) -> Any:
                 raise _bad(f"{key} is not a finite number")
             if abs(Decimal(value)) > MAX_AMOUNT:
                 raise _bad(f"{key} is above the largest amount accepted ({MAX_AMOUNT})")
-            return value
+            # a Decimal as its exact text, for the same JSON payload
+            return str(value) if isinstance(value, Decimal) else value
         raise _bad(f"{key} must be text, a number, a date or true/false, not {_type_name(value)}")
 
     return check

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import unicodedata
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -365,3 +365,11 @@ def test_act_refuses_long_leader_and_role_on_both(engine: Engine) -> None:
         engine.act(case.id, "verify", actor="王", reason="核实\u0000")
     assert table_counts(engine) == before
     assert engine.get(case.id).version == case.version
+
+
+def test_decimal_and_date_params_reach_the_payload_as_text(engine: Engine) -> None:
+    case = engine.receive(complaint(11))
+    engine.act(case.id, "verify", actor="王")
+    engine.act(case.id, "handle", actor="王")
+    engine.act(case.id, "file", actor="王", params={"n": Decimal("1.50"), "on": date(2026, 11, 20)})
+    assert engine.verify_audit() == []
