@@ -29,7 +29,7 @@ from zhiqian.engine.commands.escalate import Escalator
 from zhiqian.engine.commands.intake import open_case
 from zhiqian.engine.commands.packs import PackRegistry
 from zhiqian.engine.domain.governing import Governing
-from zhiqian.engine.domain.intake import Complaint, parse_complaint
+from zhiqian.engine.domain.intake import Complaint, clean_act, clean_actor, parse_complaint
 from zhiqian.engine.queries import cases as case_queries
 from zhiqian.engine.queries import deadlines as deadline_queries
 from zhiqian.engine.queries.audit import verify_audit
@@ -218,6 +218,7 @@ class Engine:
         at: datetime | None = None,
     ) -> CaseView:
         """Validate a complaint and open its case. ``InvalidIntake`` or ``DuplicateCase``: no write."""
+        actor = clean_actor(actor)
         now = self._now(at)
         complaint = data if isinstance(data, Complaint) else parse_complaint(data, now=now)
         return self.get(self._open_case(complaint, actor=actor, now=now))
@@ -230,6 +231,7 @@ class Engine:
         at: datetime | None = None,
     ) -> list[CaseView | InvalidIntake | DuplicateCase]:
         """Receive each record on its own: one bad record does not stop or undo the others."""
+        actor = clean_actor(actor)
         now = self._now(at)
         results: list[CaseView | InvalidIntake | DuplicateCase] = []
         for index, record in enumerate(records):
@@ -275,8 +277,9 @@ class Engine:
         case as the change (and the rules it triggered) wrote it, with its clocks; the history
         is not loaded (``get()`` it).
         """
-        if not actor or not actor.strip():
+        if not isinstance(actor, str) or not actor.strip():
             raise Refused("an actor is required: every change records who made it")
+        actor, reason, params = clean_act(actor, reason, params)
         now = self._now(at)
         with self._tx.write() as conn:
             changed = change_cmd.change_case(

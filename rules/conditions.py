@@ -34,6 +34,8 @@ Identifiers are ASCII (a rule-engine limit): Chinese belongs in labels, not in c
 
 from __future__ import annotations
 
+import ast
+import dataclasses
 import datetime as _dt
 import difflib
 import functools
@@ -57,7 +59,10 @@ __all__ = [
     "Condition",
     "ConditionContext",
     "ParamValue",
+    "boundary_contexts",
+    "boundary_problem",
     "compile_condition",
+    "regex_problem",
 ]
 
 ParamValue = Decimal | int | str | bool
@@ -266,6 +271,9 @@ def compile_condition(
             f"non-ASCII character {bad!r} outside a quoted string: names in conditions are "
             "ASCII (Chinese belongs in labels and quoted values)"
         )
+    costly = regex_problem(text, params)
+    if costly is not None:  # before rule-engine, which runs constant regexes while compiling
+        raise fail(costly)
     context = _context_for(tuple(sorted((k, _type_key(v)) for k, v in params.items())))
     try:
         rule = rule_engine.Rule(text, context=context)
@@ -405,3 +413,192 @@ def _type_message(message: str) -> str:
         base = "type error: the operands do not fit (text compared or combined with a number?)"
         return f"{base}: {detail}" if detail else base
     return message
+
+
+# --------------------------------------------------------------------------- hostile conditions
+# rule-engine compiles a quoted regex when the rule is built and folds a constant comparison
+# (``"aaaa…!" =~ "(a+)+$"``) right there: a pack that only loads can take minutes. So the regex
+# texts of a condition are judged before rule-engine sees it, and a loaded condition is run once
+# against boundary cases so that what would fail at every intake fails at load instead.
+
+MAX_REGEX_LENGTH: Final = 100
+MAX_REGEX_REPEATS: Final = 2  # unbounded repetitions (* + {n,}) in one pattern
+_REGEX_OPERATORS: Final = frozenset({"EQ_FZM", "EQ_FZS", "NE_FZM", "NE_FZS"})
+
+
+def _lexer_template() -> Any:
+    # The parser every Rule shares (built when rule-engine is imported; a new one costs 1.4 s).
+    return rule_engine.Rule.parser._lexer
+
+
+def _tokens(text: str) -> list[tuple[str, str]]:
+    lexer = _lexer_template().clone()  # a clone: the lexer keeps its input as state
+    lexer.input(text)
+    try:
+        return [(token.type, str(token.value)) for token in lexer]
+    except Exception:  # a lexing error: rule-engine reports it with a better message
+        return []
+
+
+def _literal(token: str) -> str:
+    try:
+        value = ast.literal_eval(token)
+    except (ValueError, SyntaxError):
+        return token[1:-1]
+    return value if isinstance(value, str) else token[1:-1]
+
+
+def regex_problem(text: str, params: Mapping[str, ParamValue] | None = None) -> str | None:
+    """Why the regular expressions of condition ``text`` could take too long, or None.
+
+    In a condition that matches a regex (``=~``, ``=~~``, ``!~``, ``!~~``) every quoted text and
+    every param it names must be a valid pattern of at most :data:`MAX_REGEX_LENGTH` characters
+    with no repetition inside a repetition (``(a+)+``, ``(a|aa)*``: exponential backtracking) and
+    at most :data:`MAX_REGEX_REPEATS` unbounded repetitions (``.*.*.*``: polynomial). Quoted texts
+    that are not patterns are judged too: telling a pattern from a subject would take the parse
+    this check must come before, and a condition needs neither a long nor a nested one.
+    """
+    tokens = _tokens(text)
+    if not any(kind in _REGEX_OPERATORS for kind, _ in tokens):
+        return None
+    candidates: list[str] = [_literal(value) for kind, value in tokens if kind == "STRING"]
+    for i, (kind, value) in enumerate(tokens):
+        if kind == "SYMBOL" and value == "params" and i + 2 < len(tokens):
+            name = tokens[i + 2][1]
+            param = (params or {}).get(name)
+            if isinstance(param, str):
+                candidates.append(param)
+    for pattern in candidates:
+        problem = _pattern_problem(pattern)
+        if problem is not None:
+            return problem
+    return None
+
+
+def _pattern_problem(pattern: str) -> str | None:
+    import re._parser as sre_parse  # type: ignore[import-not-found]  # the stdlib's own parser
+
+    if len(pattern) > MAX_REGEX_LENGTH:
+        return (
+            f"a text in a regex condition is {len(pattern)} characters long; at most "
+            f"{MAX_REGEX_LENGTH} (a long pattern or subject makes matching slow)"
+        )
+    try:
+        parsed = sre_parse.parse(pattern)
+    except (re.error, RecursionError, OverflowError) as exc:
+        return f"{pattern!r} is not a regular expression: {exc}"
+    repeats = 0
+    # (subpattern, inside a repetition, inside an unbounded repetition)
+    stack: list[tuple[Any, bool, bool]] = [(parsed, False, False)]
+    while stack:
+        sub, inside, unbounded_outside = stack.pop()
+        for op, arg in sub:
+            name = str(op)
+            if name in {"MAX_REPEAT", "MIN_REPEAT", "POSSESSIVE_REPEAT"}:
+                _low, high, body = arg
+                unbounded = high == sre_parse.MAXREPEAT
+                if inside and (unbounded or high > 1):
+                    return (
+                        f"{pattern!r} repeats inside a repetition: matching can take "
+                        "exponential time; write the pattern without nested repeats"
+                    )
+                repeats += unbounded
+                stack.append(
+                    (body, inside or unbounded or high > 1, unbounded_outside or unbounded)
+                )
+            elif name == "SUBPATTERN":
+                stack.append((arg[-1], inside, unbounded_outside))
+            elif name == "BRANCH":
+                if unbounded_outside:  # (a|aa)+: two ways to match the same text, at every turn
+                    return (
+                        f"{pattern!r} repeats a choice of alternatives: matching can take "
+                        "exponential time; list the alternatives outside the repetition"
+                    )
+                stack.extend((branch, inside, unbounded_outside) for branch in arg[1])
+            elif name in {"ASSERT", "ASSERT_NOT"}:
+                stack.append((arg[1], inside, unbounded_outside))
+            elif name == "GROUPREF_EXISTS":
+                stack.extend((b, inside, unbounded_outside) for b in arg[1:] if b is not None)
+    if repeats > MAX_REGEX_REPEATS:
+        return (
+            f"{pattern!r} has {repeats} unbounded repetitions; at most {MAX_REGEX_REPEATS} "
+            "(each one multiplies the work of a failing match)"
+        )
+    return None
+
+
+# The largest values intake accepts (zhiqian.engine.domain.intake MAX_AMOUNT / MAX_WORKERS; rules
+# may not import the engine, so they are repeated here).
+_MAX_AMOUNT: Final = Decimal("999999999999.99")
+_MAX_WORKERS: Final = 1_000_000
+
+
+def boundary_contexts(
+    *, now: _dt.datetime, clocks: Collection[str] = (), flags: Collection[str] = ()
+) -> list[tuple[str, ConditionContext]]:
+    """Cases at the edges of what intake accepts, each with a short description: nothing owed,
+    no migrant workers, everything at its maximum, no flags and every flag, each level and clock
+    status, no project. A condition that cannot be evaluated for one of them would fail on a real
+    case."""
+    base = ConditionContext(
+        level="county",
+        region="140302",
+        state="received",
+        workers=1,
+        migrant_workers=0,
+        amount=Decimal(0),
+        migrant_amount=Decimal(0),
+        now=now,
+    )
+    out: list[tuple[str, ConditionContext]] = [
+        ("nothing owed and no migrant workers", base),
+        (
+            "the largest amounts and counts",
+            _replace(
+                base,
+                workers=_MAX_WORKERS,
+                migrant_workers=_MAX_WORKERS,
+                amount=_MAX_AMOUNT,
+                migrant_amount=_MAX_AMOUNT,
+            ),
+        ),
+        (
+            "an amount owed but no migrant workers",
+            _replace(base, workers=3, amount=Decimal("10000.00")),
+        ),
+        (
+            "migrant workers owed nothing",
+            _replace(base, workers=3, migrant_workers=3, amount=Decimal("0.01")),
+        ),
+        ("every flag", _replace(base, flags=tuple(flags))),
+        ("a project", _replace(base, project_kind="government", employer_category="construction")),
+        (
+            "a campaign window",
+            _replace(base, campaign_start=now - _dt.timedelta(days=1), campaign_end=now),
+        ),
+    ]
+    for level in ("city", "province"):
+        out.append((f"a case at {level} level", _replace(base, level=level)))
+    for status in sorted(CLOCK_STATUSES):
+        out.append((f"every clock {status}", _replace(base, clocks=dict.fromkeys(clocks, status))))
+    return out
+
+
+def _replace(ctx: ConditionContext, **changes: Any) -> ConditionContext:
+    return dataclasses.replace(ctx, **changes)
+
+
+def boundary_problem(
+    condition: Condition, cases: Collection[tuple[str, ConditionContext]]
+) -> str | None:
+    """How ``condition`` fails on one of ``cases`` (see :func:`boundary_contexts`), or None."""
+    for what, ctx in cases:
+        try:
+            condition.evaluate(ctx)
+        except Exception as exc:  # any failure here would be a failure at every such intake
+            detail = getattr(exc, "message", None) or type(exc).__name__
+            return (
+                f"fails when evaluated for a case with {what} ({detail}); guard it, e.g. "
+                "migrant_workers > 0 and migrant_amount / migrant_workers > 1000"
+            )
+    return None

@@ -52,6 +52,7 @@ import difflib
 import hashlib
 import json
 import logging
+import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -60,14 +61,22 @@ from types import MappingProxyType
 from typing import Any, Final
 from zoneinfo import ZoneInfo
 
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
 from ruamel.yaml.scalarbool import ScalarBoolean
 
 from zhiqian.errors import RuleError, RuleProblem, UnknownName
-from zhiqian.rules.conditions import Condition, ConditionContext, ParamValue, compile_condition
+from zhiqian.rules.conditions import (
+    Condition,
+    ConditionContext,
+    ParamValue,
+    boundary_contexts,
+    boundary_problem,
+    compile_condition,
+)
+from zhiqian.rules.limits import Limit, LimitUnit
 from zhiqian.rules.schema import (
     INTERNAL_EVENTS,
     PREVIOUS_STATE,
@@ -107,6 +116,17 @@ _BY_ID: Final[Mapping[tuple[str, ...], str]] = {
 # mappings merged key by key (values replaced), keyed by path
 _BY_KEY: Final = {(), ("lifecycle",), ("routing",), ("calendar",), ("params",), ("performance",)}
 _OWN_KEYS: Final = ("pack", "version", "extends")
+# The flags intake knows (zhiqian.engine.domain.intake.Flag; rules may not import the engine).
+_KNOWN_FLAGS: Final = (
+    "collective",
+    "malicious",
+    "absconded",
+    "sensitive",
+    "arrears_3_months",
+    "extreme",
+    "cannot_pay",
+    "old_case",
+)
 _KINDS: Final = (
     "clocks",
     "escalations",
@@ -183,12 +203,27 @@ def _plain(node: _Node) -> Any:
 def _read(path: Path, problems: list[RuleProblem]) -> _Node | None:
     file = str(path)
     try:
+        size = path.stat().st_size
+        if size > MAX_PACK_BYTES:
+            problems.append(
+                RuleProblem(
+                    file,
+                    None,
+                    f"the file is {size:,} bytes; a rule pack has at most {MAX_PACK_BYTES:,} "
+                    "(the shipped national pack is about 12,000)",
+                )
+            )
+            return None
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         problems.append(RuleProblem(file, None, "no such file"))
         return None
     except (OSError, UnicodeDecodeError) as exc:
         problems.append(RuleProblem(file, None, f"cannot read: {exc}"))
+        return None
+    hostile = _hostile_yaml(text, file)
+    if hostile:
+        problems.extend(hostile)
         return None
     yaml = YAML(typ="rt")
     try:
@@ -202,10 +237,170 @@ def _read(path: Path, problems: list[RuleProblem]) -> _Node | None:
     except YAMLError as exc:
         problems.append(RuleProblem(file, None, f"YAML: {exc}"))
         return None
+    except (ValueError, TypeError, OverflowError, RecursionError) as exc:
+        # a value ruamel cannot build that the checks above did not foresee
+        problems.append(RuleProblem(file, None, f"YAML: cannot read a value: {exc}"))
+        return None
     if not isinstance(data, CommentedMap):
         problems.append(RuleProblem(file, 1, "a rule pack is a YAML mapping (pack: …, clocks: …)"))
         return None
     return _located(data, file, 1)
+
+
+# --------------------------------------------------------------------------- hostile YAML
+# A pack is written by an office, but `rules check` is where a broken or hostile one must stop:
+# the YAML parser itself is quadratic in nesting depth (2,000 levels: 8 s; 20,000: 7 min), an
+# alias may expand a few lines into billions of nodes, merge keys and tags build values the
+# loader does not expect. Each budget below is far above what a real pack uses.
+
+MAX_PACK_BYTES: Final = 256 * 1024
+MAX_YAML_DEPTH: Final = 32  # the shipped packs nest 6 levels
+MAX_YAML_ALIASES: Final = 100
+MAX_YAML_NODES: Final = 100_000  # after expanding aliases
+_CORE_TAGS: Final = frozenset(
+    f"tag:yaml.org,2002:{t}"
+    for t in ("str", "int", "float", "bool", "null", "map", "seq", "timestamp")
+)
+_TIMESTAMP: Final = re.compile(r"\d{4}-\d{1,2}-\d{1,2}(?:[Tt ].*)?", re.ASCII)
+_BLOCK_PREFIX: Final = re.compile(r"[ ]*(?:[-?:][ ]+)*")
+
+
+def _hostile_yaml(text: str, file: str) -> list[RuleProblem]:
+    """Problems that must be found before the text is parsed (nesting) or composed (aliases,
+    merge keys, tags, impossible dates); empty for a pack that only has ordinary problems."""
+    deep = _raw_depth_problem(text)
+    if deep is not None:
+        return [RuleProblem(file, deep[0], deep[1])]
+    problems: list[RuleProblem] = []
+    aliases = nodes = 0
+    anchored: dict[str, int] = {}  # anchor → nodes it stands for
+    defined: set[str] = set()
+    # per open collection: [anchor, nodes inside, is a mapping, children seen]
+    stack: list[list[Any]] = []
+    try:
+        for event in YAML(typ="rt").parse(text):
+            kind = type(event).__name__
+            if kind in {"MappingEndEvent", "SequenceEndEvent"}:
+                anchor, size, _, _ = stack.pop()
+                if anchor is not None:
+                    anchored[anchor] = size
+                if stack:
+                    stack[-1][1] += size
+                continue
+            if kind not in {"ScalarEvent", "AliasEvent", "MappingStartEvent", "SequenceStartEvent"}:
+                continue
+            line = event.start_mark.line + 1
+            is_key = bool(stack) and stack[-1][2] and stack[-1][3] % 2 == 0
+            if stack:
+                stack[-1][3] += 1
+            tag = getattr(event, "tag", None)
+            if tag is not None and str(tag) not in _CORE_TAGS:
+                problems.append(
+                    RuleProblem(file, line, f"YAML tag {str(tag)!r}: tags are not allowed in packs")
+                )
+            anchor = getattr(event, "anchor", None)
+            anchor = None if anchor is None else str(anchor)
+            if anchor is not None and kind != "AliasEvent":
+                if anchor in defined:  # ruamel would warn and silently take the later one
+                    problems.append(
+                        RuleProblem(file, line, f"YAML anchor &{anchor} is defined twice")
+                    )
+                defined.add(anchor)
+            if kind in {"MappingStartEvent", "SequenceStartEvent"}:
+                stack.append([anchor, 1, kind == "MappingStartEvent", 0])
+                nodes += 1
+                continue
+            if kind == "AliasEvent":
+                aliases += 1
+                if aliases > MAX_YAML_ALIASES:
+                    problems.append(
+                        RuleProblem(
+                            file, line, f"more than {MAX_YAML_ALIASES} YAML aliases (*name)"
+                        )
+                    )
+                    break
+                size = anchored.get(str(anchor), 1)
+            else:
+                size = 1
+                value = str(event.value)
+                plain = bool(event.implicit[0])
+                if is_key and plain and value == "<<":
+                    problems.append(
+                        RuleProblem(
+                            file,
+                            line,
+                            "YAML merge keys (<<) are not allowed: write the keys out "
+                            "(a pack inherits with extends:)",
+                        )
+                    )
+                elif plain and _TIMESTAMP.fullmatch(value) and not _a_date(value):
+                    problems.append(
+                        RuleProblem(file, line, f"{value!r} is not a valid date (YYYY-MM-DD)")
+                    )
+                if anchor is not None:
+                    anchored[anchor] = 1
+            nodes += size
+            if stack:
+                stack[-1][1] += size
+            if nodes > MAX_YAML_NODES:
+                problems.append(
+                    RuleProblem(
+                        file,
+                        line,
+                        f"the pack expands to more than {MAX_YAML_NODES:,} YAML nodes "
+                        "(aliases of aliases?)",
+                    )
+                )
+                break
+    except YAMLError:
+        return problems  # a syntax error: the load reports it with its line
+    return problems
+
+
+def _a_date(value: str) -> bool:
+    match = re.match(r"(\d{4})-(\d{1,2})-(\d{1,2})", value)
+    if match is None:
+        return False
+    try:
+        date(int(match[1]), int(match[2]), int(match[3]))
+    except ValueError:
+        return False
+    return True
+
+
+def _raw_depth_problem(text: str) -> tuple[int, str] | None:
+    """The line where the text nests deeper than :data:`MAX_YAML_DEPTH`, by counting brackets
+    outside quotes and the indentation of block lines: cheap, and before the parser runs."""
+    flow = 0
+    quote: str | None = None
+    for number, line in enumerate(text.splitlines(), start=1):
+        if quote is None and flow == 0:
+            prefix = _BLOCK_PREFIX.match(line)
+            width = prefix.end() if prefix else 0
+            if width > 2 * MAX_YAML_DEPTH + 16:
+                return number, (
+                    f"indented {width} columns deep; a pack nests at most {MAX_YAML_DEPTH} levels"
+                )
+        previous = " "
+        for ch in line:
+            if quote is not None:
+                if ch == quote:
+                    quote = None
+            elif ch in "'\"" and previous in " \t[{,:":
+                quote = ch
+            elif ch == "#" and previous in " \t":
+                break
+            elif ch in "[{":
+                flow += 1
+                if flow > MAX_YAML_DEPTH:
+                    return number, (
+                        f"brackets nested more than {MAX_YAML_DEPTH} deep; a pack nests at "
+                        "most that many levels"
+                    )
+            elif ch in "]}":
+                flow = max(flow - 1, 0)
+            previous = ch
+    return None
 
 
 # --------------------------------------------------------------------------- inheritance
@@ -518,6 +713,7 @@ class _Checker:
     roles: set[str] = field(default_factory=set)
     clock_ids: set[str] = field(default_factory=set)
     _unknown_states: bool = False
+    _edges: list[tuple[str, ConditionContext]] | None = None
 
     def at(self, path: Sequence[Any], message: str, *, warn: bool = False) -> None:
         node, shown = _walk_to(self.root, path)
@@ -690,6 +886,7 @@ class _Checker:
             )
 
     def _routing(self) -> None:
+        self._sizes_and_limits()
         routing = self.spec.routing
         if routing.digest is not None:
             self._roles(routing.digest.to, ("routing", "digest", "to"))
@@ -707,10 +904,40 @@ class _Checker:
                 ("performance", "found_unpaid_event"), f"unknown event {perf.found_unpaid_event!r}"
             )
 
+    def _sizes_and_limits(self) -> None:
+        """Ids that fit their columns (a pack name of 65 characters breaks every intake on
+        PostgreSQL) and limits that a calendar can count (99,999,999 workdays overflows the
+        date range at every 立案)."""
+        for key, top in (("pack", 64), ("version", 32)):
+            value = str(getattr(self.spec, key))
+            if len(value) > top:
+                self.at((key,), f"{key} is {len(value)} characters long; at most {top}")
+        lc = self.spec.lifecycle
+        sized: list[tuple[tuple[Any, ...], str, int]] = [
+            *((("lifecycle", "states", s.id), s.id, 32) for s in lc.states),
+            *((("lifecycle", "events", e.id), e.id, 32) for e in lc.events),
+            *((("actions", a.id), a.id, 32) for a in self.spec.actions),
+            *((("clocks", c.id), c.id, 64) for c in self.spec.clocks),
+            *((("escalations", e.id), e.id, 64) for e in self.spec.escalations),
+        ]
+        for path, element_id, top in sized:
+            if len(element_id) > top:
+                self.at(
+                    path, f"id {element_id[:20]!r}… is {len(element_id)} characters; at most {top}"
+                )
+        for path, limit in _limits(self.spec, ()):
+            most = _MAX_LIMIT.get(limit.unit)
+            if most is not None and limit.n > most:
+                self.at(
+                    path,
+                    f"limit {limit} is beyond ten years (at most {most} {limit.unit.value}); "
+                    "no legal time limit is that long",
+                )
+
     def _compile(self, text: str, path: tuple[Any, ...]) -> Condition | None:
         node, _ = _walk_to(self.root, path)
         try:
-            return compile_condition(
+            condition = compile_condition(
                 text,
                 where=node.loc,
                 params=self.spec_params,
@@ -720,10 +947,50 @@ class _Checker:
         except RuleError as exc:
             self.problems.extend(exc.problems)
             return None
+        return self._at_the_edges(condition, path)
+
+    def _at_the_edges(self, condition: Condition, path: tuple[Any, ...]) -> Condition | None:
+        """Run a compiled condition on boundary cases: one that fails there (``amount /
+        migrant_workers`` with no migrant workers) is refused now, not at every such intake."""
+        if self._edges is None:
+            self._edges = boundary_contexts(
+                now=datetime(2026, 1, 1, tzinfo=ZoneInfo(self.spec.timezone)),
+                clocks=self.clock_ids,
+                flags=_KNOWN_FLAGS,
+            )
+        problem = boundary_problem(condition, self._edges)
+        if problem is None:
+            return condition
+        self.at(path, f"condition {condition.text!r} {problem}")
+        return None
 
     @property
     def spec_params(self) -> dict[str, ParamValue]:
         return {name: p.value for name, p in self.spec.params.items()}
+
+
+# Ten years in each counted unit: far beyond any legal limit, well inside the calendar's range.
+_MAX_LIMIT: Final[Mapping[LimitUnit, int]] = {
+    LimitUnit.WORKDAYS: 2_600,
+    LimitUnit.DAYS: 3_660,
+    LimitUnit.HOURS: 87_840,
+}
+
+
+def _limits(value: Any, path: tuple[Any, ...]) -> Iterator[tuple[tuple[Any, ...], Limit]]:
+    """Every Limit inside a spec, with the path ``_walk_to`` understands (ids for elements)."""
+    if isinstance(value, Limit):
+        yield path, value
+    elif isinstance(value, BaseModel):
+        for name in type(value).model_fields:
+            yield from _limits(getattr(value, name), (*path, name))
+    elif isinstance(value, tuple | list):
+        for i, item in enumerate(value):
+            step = getattr(item, "id", None)
+            yield from _limits(item, (*path, step if isinstance(step, str) else i))
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            yield from _limits(item, (*path, str(key)))
 
 
 def _hint(word: str, choices: Any) -> str:

@@ -309,6 +309,8 @@ def _print_case(detail: dict[str, Any], view: CaseView, now: datetime, tz: tzinf
     from rich.table import Table
     from rich.text import Text
 
+    from zhiqian.text import terminal_text
+
     console = make_console()
     grid = Table.grid(padding=(0, 2))
     grid.add_column(style="bold")
@@ -338,7 +340,7 @@ def _print_case(detail: dict[str, Any], view: CaseView, now: datetime, tz: tzinf
         ("摘要", view.summary or "—"),
     ]
     for key, value in lines:
-        grid.add_row(Text(key), Text(value))
+        grid.add_row(Text(key), Text(terminal_text(value)))
     console.print(grid)
 
     from zhiqian.engine.cli.output import render_table

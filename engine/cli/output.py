@@ -27,6 +27,8 @@ from enum import Enum
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
+from zhiqian.text import csv_cell, terminal_text
+
 if TYPE_CHECKING:
     from rich.console import Console
 
@@ -107,8 +109,8 @@ def _csv_cell(value: Any) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, list):
-        return ";".join(str(v) for v in value)
-    return str(value)
+        return csv_cell(";".join(str(v) for v in value))
+    return csv_cell(str(value))  # an employer named "=HYPERLINK(…)" stays a name
 
 
 # --------------------------------------------------------------------------------- tables
@@ -147,6 +149,11 @@ def make_console(*, stderr: bool = False) -> Console:
 
 
 def cell_text(column: Column, value: Any) -> str:
+    # ESC, CR or a bidi override in an actor, reason or leader must not steer the terminal.
+    return terminal_text(_cell_text(column, value))
+
+
+def _cell_text(column: Column, value: Any) -> str:
     if column.text is not None:
         return column.text(value)
     if value is None:

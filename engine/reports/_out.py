@@ -15,6 +15,8 @@ from typing import IO, Any
 
 from openpyxl.styles import Alignment, Border, Font, Side
 
+from zhiqian.text import csv_cell, xlsx_text
+
 __all__ = [
     "BODY_FONT",
     "BOLD_FONT",
@@ -40,9 +42,6 @@ BOX = Border(left=_THIN, right=_THIN, top=_THIN, bottom=_THIN)
 CENTER = Alignment(horizontal="center", vertical="center", wrap_text=True)
 LEFT = Alignment(horizontal="left", vertical="center", wrap_text=True)
 
-# A spreadsheet runs a cell that starts with one of these as a formula (CSV injection).
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
 
 def cn_date(day: date | None) -> str:
     """``2021年12月3日`` as forms print dates; empty for None."""
@@ -53,15 +52,17 @@ def put_text(cell: Any, text: str) -> None:
     """Store ``text`` as a string even when it looks like a formula or an error code.
 
     openpyxl turns any string starting with ``=`` into a formula; an employer named
-    ``=HYPERLINK(…)`` must stay a name.
+    ``=HYPERLINK(…)`` must stay a name. Characters XML cannot hold are dropped: one control
+    character in a leader's name must not make the whole workbook unwritable.
     """
-    cell.value = text
+    cell.value = xlsx_text(text)
     cell.data_type = "s"
 
 
 def csv_text(text: str) -> str:
-    """Neutralise a text field for spreadsheets (OWASP: prefix a quote to formula starters)."""
-    return "'" + text if text.startswith(_FORMULA_START) else text
+    """Neutralise a text field for spreadsheets (OWASP: prefix a quote to formula starters;
+    plain numbers such as ``-12.50`` stay numbers)."""
+    return csv_cell(text)
 
 
 def esc(text: object) -> str:
@@ -88,12 +89,20 @@ def atomic_file(path: str | os.PathLike[str], write: Callable[[Path], None]) -> 
 
 
 def write_csv_rows(path: str | os.PathLike[str], rows: Iterable[Sequence[str]]) -> Path:
-    """UTF-8 with BOM (Excel then reads Chinese correctly), CRLF line ends (as Excel writes CSV)."""
+    """UTF-8 with BOM (Excel then reads Chinese correctly), CRLF line ends (as Excel writes CSV).
+
+    Every cell is neutralised here (:func:`csv_text`), whoever built the rows: a formula in a
+    report is never one writer's oversight away. Neutralising twice changes nothing.
+    """
 
     def write(temp: Path) -> None:
         stream: IO[str]
-        with temp.open("w", encoding="utf-8-sig", newline="") as stream:
-            csv.writer(stream, quoting=csv.QUOTE_MINIMAL).writerows(rows)
+        # A lone surrogate (only a host's own data can hold one) is written as an escape
+        # rather than failing the whole report.
+        with temp.open("w", encoding="utf-8-sig", newline="", errors="backslashreplace") as stream:
+            csv.writer(stream, quoting=csv.QUOTE_MINIMAL).writerows(
+                [csv_cell(str(cell)) for cell in row] for row in rows
+            )
 
     return atomic_file(path, write)
 
@@ -129,7 +138,7 @@ def html_page(title: str, body: str) -> str:
 
 def write_text(path: str | os.PathLike[str], text: str) -> Path:
     def write(temp: Path) -> None:
-        temp.write_text(text, encoding="utf-8")
+        temp.write_text(text, encoding="utf-8", errors="backslashreplace")
 
     return atomic_file(path, write)
 
