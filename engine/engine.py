@@ -52,8 +52,8 @@ from zhiqian.store.tx import Tx
 if TYPE_CHECKING:
     from zhiqian.engine.jobs.delivery import DeliveryPolicy, DeliveryReport
     from zhiqian.engine.jobs.sweep import SweepResult
+    from zhiqian.engine.performance_views import Performance
     from zhiqian.engine.queries.notices import NoticeView
-    from zhiqian.engine.queries.performance import Performance
     from zhiqian.engine.reports import ReportCase
     from zhiqian.engine.routing import Router
     from zhiqian.notifiers import NoticeRenderer, Notifier

@@ -141,7 +141,7 @@ def stats(
     ``--format json`` prints the versioned shape of docs/performance.md (``"version": 1``)."""
     state = ctx.ensure_object(OutputState)
     state.json_mode = fmt == "json"
-    from zhiqian.engine.queries.performance import stats_feed
+    from zhiqian.engine.reports.performance_feed import stats_feed
 
     when = _at(at)
     with _engine(ctx, when) as engine:

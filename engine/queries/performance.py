@@ -10,148 +10,37 @@ from __future__ import annotations
 
 import math
 from collections import Counter, defaultdict
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
-from typing import Any, Final
+from typing import Final
 
 import sqlalchemy as sa
 
-from zhiqian.engine.domain.lights import LIGHT_LABELS, Light
+from zhiqian.engine.performance_views import (
+    LEVELS,
+    Figures,
+    LightTally,
+    OverdueEntry,
+    Performance,
+    TrendPoint,
+)
 from zhiqian.rules.calendar import LegalCalendar
 from zhiqian.rules.divisions import level_of, lookup, parent
 from zhiqian.rules.loader import RulePack
 from zhiqian.store import performance as store
 
-__all__ = [
-    "FEED_VERSION",
-    "Figures",
-    "LightTally",
-    "OverdueEntry",
-    "Performance",
-    "TrendPoint",
-    "light_label",
-    "measure",
-    "period_bounds",
-    "stats_feed",
-    "workday_rule",
-]
+__all__ = ["measure", "period_bounds", "workday_rule"]
 
 _LOOKBACK_DAYS: Final = 730
 _LOOKAHEAD_DAYS: Final = 400
-FEED_VERSION: Final = 1  # the version of the JSON shape of ``zhiqian stats`` (docs/performance.md)
-LEVELS: Final = ("county", "city", "province")
 CATEGORY_LABELS: Final = {
     "construction": "工程建设",
     "manufacturing": "制造业",
     "training": "教育培训",
     "other": "其他",
 }
-
-
-@dataclass(frozen=True, kw_only=True, slots=True)
-class Figures:
-    """The measures of one office, handler, clock kind or employer category over a period.
-
-    ``on_time_rate`` = met ÷ ended (None when nothing ended); working days are counted on the
-    legal calendar from the day after the clock started: ``workdays_used`` to the day it
-    ended, ``workdays_allowed`` to its deadline (so pauses and extensions are in the allowance).
-    """
-
-    key: str
-    name: str
-    level: str | None = None  # offices only
-    received: int = 0
-    ended: int = 0
-    met: int = 0
-    late: int = 0
-    cancelled: int = 0
-    running: int = 0
-    overdue: int = 0
-    on_time_rate: float | None = None
-    workdays_used_avg: float | None = None
-    workdays_used_p90: int | None = None
-    workdays_allowed_avg: float | None = None
-    extensions: int = 0
-    escalations: Mapping[str, int] = field(default_factory=dict)
-    decisions_overdue: int = 0
-    found_unpaid: int = 0
-    rank: int | None = None  # among the offices of its level (or the handlers, kinds, categories)
-    listed: str | None = None  # "red" (红榜) | "black" (黑榜) | None
-
-    @property
-    def escalations_total(self) -> int:
-        return sum(self.escalations.values())
-
-
-@dataclass(frozen=True, kw_only=True, slots=True)
-class TrendPoint:
-    """One month of the period: clocks ended in it and the on-time rate."""
-
-    month: str  # YYYY-MM
-    ended: int
-    met: int
-    on_time_rate: float | None
-    received: int
-
-
-@dataclass(frozen=True, kw_only=True, slots=True)
-class LightTally:
-    """Cases per light, handling region and level, now."""
-
-    region: str
-    level: str
-    light: str
-    cases: int
-
-
-@dataclass(frozen=True, kw_only=True, slots=True)
-class OverdueEntry:
-    case_id: int
-    ref: str
-    clock: str
-    label: str
-    deadline: datetime
-    overdue_hours: float
-    region: str
-    level: str
-
-
-@dataclass(frozen=True, kw_only=True, slots=True)
-class Performance:
-    """The measures over ``period_from`` … ``period_to`` (local days, inclusive) as of ``as_of``."""
-
-    pack: str
-    period_from: date
-    period_to: date
-    as_of: datetime
-    offices: tuple[Figures, ...]  # every level, each ranked within its level
-    handlers: tuple[Figures, ...]
-    clocks: tuple[Figures, ...]
-    categories: tuple[Figures, ...]
-    trend: tuple[TrendPoint, ...]
-    lights: tuple[LightTally, ...]
-    top_overdue: tuple[OverdueEntry, ...]
-    counted_clocks: tuple[str, ...]
-    red_list: Decimal
-    black_list: Decimal
-    min_ended: int
-
-    def offices_at(self, level: str) -> tuple[Figures, ...]:
-        """The offices of one level, best first."""
-        return tuple(
-            sorted(
-                (f for f in self.offices if f.level == level),
-                key=lambda f: (f.rank is None, f.rank or 0, f.key),
-            )
-        )
-
-    def light_totals(self) -> dict[str, int]:
-        totals = dict.fromkeys([light.value for light in Light], 0)
-        for tally in self.lights:
-            totals[tally.light] = totals.get(tally.light, 0) + tally.cases
-        return totals
 
 
 # -- accumulation ----------------------------------------------------------------------------
@@ -432,84 +321,5 @@ def measure(
     )
 
 
-def stats_feed(perf: Performance) -> dict[str, Any]:
-    """The dashboard feed (``zhiqian stats --format json``), shape version ``FEED_VERSION``:
-    documented in docs/performance.md. New keys may appear; none is renamed within a version."""
-    by_region: dict[tuple[str, str], dict[str, int]] = {}
-    by_level: dict[str, dict[str, int]] = {}
-    for t in perf.lights:
-        empty = dict.fromkeys([light.value for light in Light], 0)
-        by_region.setdefault((t.region, t.level), dict(empty))[t.light] += t.cases
-        by_level.setdefault(t.level, dict(empty))[t.light] += t.cases
-    return {
-        "feed": "zhiqian.stats",
-        "version": FEED_VERSION,
-        "as_of": perf.as_of.isoformat(),
-        "pack": perf.pack,
-        "period": {"from": perf.period_from.isoformat(), "to": perf.period_to.isoformat()},
-        "lights": {
-            "total": perf.light_totals(),
-            "by_level": by_level,
-            "by_region": [
-                {"region": region, "name": _office_name(region), "level": level, **counts}
-                for (region, level), counts in sorted(by_region.items())
-            ],
-        },
-        "offices": [_figures_json(f) for level in LEVELS for f in perf.offices_at(level)],
-        "top_overdue": [
-            {
-                "case_id": o.case_id,
-                "ref": o.ref,
-                "clock": o.clock,
-                "label": o.label,
-                "deadline": _aware(o.deadline).isoformat(),
-                "overdue_hours": o.overdue_hours,
-                "region": o.region,
-                "level": o.level,
-            }
-            for o in perf.top_overdue
-        ],
-        "trend": [
-            {
-                "month": p.month,
-                "received": p.received,
-                "ended": p.ended,
-                "met": p.met,
-                "on_time_rate": p.on_time_rate,
-            }
-            for p in perf.trend
-        ],
-    }
-
-
-def _figures_json(f: Figures) -> dict[str, Any]:
-    return {
-        "code": f.key,
-        "name": f.name,
-        "level": f.level,
-        "rank": f.rank,
-        "listed": f.listed,
-        "received": f.received,
-        "ended": f.ended,
-        "met": f.met,
-        "late": f.late,
-        "on_time_rate": f.on_time_rate,
-        "running": f.running,
-        "overdue": f.overdue,
-        "workdays_used_avg": f.workdays_used_avg,
-        "workdays_used_p90": f.workdays_used_p90,
-        "workdays_allowed_avg": f.workdays_allowed_avg,
-        "extensions": f.extensions,
-        "escalations": dict(f.escalations),
-        "decisions_overdue": f.decisions_overdue,
-        "found_unpaid": f.found_unpaid,
-    }
-
-
 def _aware(moment: datetime) -> datetime:
-    """SQLite hands back naive UTC; PostgreSQL aware."""
     return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
-
-
-def light_label(light: str) -> str:
-    return LIGHT_LABELS[Light(light)]

@@ -1,5 +1,5 @@
 """The performance ranking (按期办结率排名, 红黑榜) as tables, XLSX and CSV. Pure: it lays out a
-:class:`~zhiqian.engine.queries.performance.Performance` the engine measured.
+:class:`~zhiqian.engine.performance_views.Performance` the engine measured.
 
 One sheet per measure, the offices of one level ranked by it (docs/performance.md):
 按期办结率 (with the 红黑榜 mark), 超期未办结, 办理用时, 受理案件, 延期与升级, then the
@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Final
 
-from zhiqian.engine.queries.performance import Figures, Performance, light_label
+from zhiqian.engine.performance_views import Figures, Performance, light_label
 from zhiqian.engine.reports._out import (
     BODY_FONT,
     BOLD_FONT,

@@ -20,7 +20,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any, Final
 
-from zhiqian.engine.queries.performance import Performance, light_label
+from zhiqian.engine.performance_views import Performance, light_label
 from zhiqian.errors import ZhiqianError
 
 if TYPE_CHECKING:

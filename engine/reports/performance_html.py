@@ -6,7 +6,7 @@ import os
 import re
 from pathlib import Path
 
-from zhiqian.engine.queries.performance import Performance
+from zhiqian.engine.performance_views import Performance
 from zhiqian.engine.reports._out import esc, html_page, write_text
 from zhiqian.engine.reports.performance import RankedTable, performance_tables, ranking_title
 from zhiqian.engine.reports.performance_charts import render_charts

@@ -18,9 +18,10 @@ from typer.testing import CliRunner
 
 from zhiqian import Engine, FrozenClock, ZhiqianError
 from zhiqian.engine.cli import app
-from zhiqian.engine.queries.performance import FEED_VERSION, Figures, Performance, stats_feed
+from zhiqian.engine.performance_views import FEED_VERSION, Figures, Performance
 from zhiqian.engine.reports.performance import performance_tables, write_performance_csv
 from zhiqian.engine.reports.performance_charts import render_chart
+from zhiqian.engine.reports.performance_feed import stats_feed
 from zhiqian.testing import sample_complaint
 
 ROOT = Path(__file__).resolve().parents[2]
