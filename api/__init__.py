@@ -29,13 +29,26 @@ from zhiqian.errors import ZhiqianError as ZhiqianError
 
 if TYPE_CHECKING:
     from zhiqian.engine.domain.intake import Complaint as Complaint
+    from zhiqian.engine.domain.intake import read_records as read_records
+    from zhiqian.engine.domain.lifecycle import Lifecycle as Lifecycle
+    from zhiqian.engine.engine import NOTICE_STATUSES as NOTICE_STATUSES
+    from zhiqian.engine.engine import DeliveryPolicy as DeliveryPolicy
+    from zhiqian.engine.engine import DeliveryReport as DeliveryReport
     from zhiqian.engine.engine import Engine as Engine
-    from zhiqian.engine.jobs.delivery import DeliveryPolicy as DeliveryPolicy
-    from zhiqian.engine.jobs.delivery import DeliveryReport as DeliveryReport
-    from zhiqian.engine.jobs.sweep import SweepResult as SweepResult
-    from zhiqian.engine.queries.notices import NoticeView as NoticeView
+    from zhiqian.engine.engine import NoticeView as NoticeView
+    from zhiqian.engine.engine import SweepResult as SweepResult
+    from zhiqian.engine.engine import TokenRecord as TokenRecord
+    from zhiqian.engine.engine import default_worker as default_worker
+    from zhiqian.engine.performance_views import Figures as Figures
+    from zhiqian.engine.performance_views import LightTally as LightTally
+    from zhiqian.engine.performance_views import OverdueEntry as OverdueEntry
+    from zhiqian.engine.performance_views import Performance as Performance
+    from zhiqian.engine.performance_views import TrendPoint as TrendPoint
     from zhiqian.engine.reports import ReportCase as ReportCase
+    from zhiqian.engine.routing import LeaderDirectory as LeaderDirectory
+    from zhiqian.engine.routing import Router as Router
     from zhiqian.engine.views import CaseEvent as CaseEvent
+    from zhiqian.engine.views import CaseSummary as CaseSummary
     from zhiqian.engine.views import CaseView as CaseView
     from zhiqian.engine.views import ClockExplanation as ClockExplanation
     from zhiqian.engine.views import ClockView as ClockView
@@ -45,6 +58,7 @@ if TYPE_CHECKING:
     from zhiqian.engine.views import EscalationRecord as EscalationRecord
     from zhiqian.engine.views import Explanation as Explanation
     from zhiqian.engine.views import Page as Page
+    from zhiqian.engine.views import SchemaUpgrade as SchemaUpgrade
     from zhiqian.notifiers import DeliveryResult as DeliveryResult
     from zhiqian.notifiers import Notice as Notice
     from zhiqian.notifiers import NoticeRenderer as NoticeRenderer
@@ -63,6 +77,20 @@ __version__ = "0.1.0"
 # are where the types live now — the names are the contract, not the paths.
 _LAZY = {
     "Engine": "zhiqian.engine.engine",
+    "NOTICE_STATUSES": "zhiqian.engine.engine",
+    "TokenRecord": "zhiqian.engine.engine",
+    "default_worker": "zhiqian.engine.engine",
+    "CaseSummary": "zhiqian.engine.views",
+    "SchemaUpgrade": "zhiqian.engine.views",
+    "Performance": "zhiqian.engine.performance_views",
+    "TrendPoint": "zhiqian.engine.performance_views",
+    "OverdueEntry": "zhiqian.engine.performance_views",
+    "LightTally": "zhiqian.engine.performance_views",
+    "Figures": "zhiqian.engine.performance_views",
+    "Router": "zhiqian.engine.routing",
+    "LeaderDirectory": "zhiqian.engine.routing",
+    "Lifecycle": "zhiqian.engine.domain.lifecycle",
+    "read_records": "zhiqian.engine.domain.intake",
     "CaseEvent": "zhiqian.engine.views",
     "CaseView": "zhiqian.engine.views",
     "ClockExplanation": "zhiqian.engine.views",
@@ -74,12 +102,12 @@ _LAZY = {
     "Explanation": "zhiqian.engine.views",
     "Page": "zhiqian.engine.views",
     "Complaint": "zhiqian.engine.domain.intake",
-    "SweepResult": "zhiqian.engine.jobs.sweep",
-    "DeliveryReport": "zhiqian.engine.jobs.delivery",
-    "DeliveryPolicy": "zhiqian.engine.jobs.delivery",
+    "SweepResult": "zhiqian.engine.engine",
+    "DeliveryReport": "zhiqian.engine.engine",
+    "DeliveryPolicy": "zhiqian.engine.engine",
     "NoticeRenderer": "zhiqian.notifiers",
     "QuietHours": "zhiqian.rules.schema",
-    "NoticeView": "zhiqian.engine.queries.notices",
+    "NoticeView": "zhiqian.engine.engine",
     "ReportCase": "zhiqian.engine.reports",
     "DeliveryResult": "zhiqian.notifiers",
     "Notice": "zhiqian.notifiers",
@@ -103,9 +131,11 @@ def __getattr__(name: str) -> Any:
 
 
 __all__ = [
+    "NOTICE_STATUSES",
     "AuditError",
     "CaseEvent",
     "CaseNotFound",
+    "CaseSummary",
     "CaseView",
     "Clock",
     "ClockExplanation",
@@ -124,29 +154,41 @@ __all__ = [
     "Explanation",
     "ExtensionRefused",
     "FieldProblem",
+    "Figures",
     "FrozenClock",
     "InvalidArgument",
     "InvalidIntake",
+    "LeaderDirectory",
     "LegalCalendar",
+    "Lifecycle",
+    "LightTally",
     "Limit",
     "Notice",
     "NoticeRenderer",
     "NoticeView",
     "Notifier",
     "NotifierError",
+    "OverdueEntry",
     "Page",
+    "Performance",
     "QuietHours",
     "Refused",
     "RenderedNotice",
     "ReportCase",
+    "Router",
     "RuleError",
     "RulePack",
     "RuleProblem",
+    "SchemaUpgrade",
     "StoreError",
     "SweepResult",
     "SystemClock",
+    "TokenRecord",
     "TransitionRefused",
+    "TrendPoint",
     "UnknownName",
     "ZhiqianError",
     "__version__",
+    "default_worker",
+    "read_records",
 ]

@@ -30,9 +30,18 @@ from zhiqian.engine.commands.intake import open_case
 from zhiqian.engine.commands.packs import PackRegistry
 from zhiqian.engine.domain.governing import Governing
 from zhiqian.engine.domain.intake import Complaint, clean_act, clean_actor, parse_complaint
+
+# The result types of the facade's methods live with the use cases that make them; ``zhiqian``
+# reaches them through this module alone (the import contract: only the facade sees commands,
+# queries and jobs), so they are imported here at run time, not only for the type checker.
+from zhiqian.engine.jobs.delivery import DeliveryPolicy, DeliveryReport
+from zhiqian.engine.jobs.sweep import SweepResult
+from zhiqian.engine.jobs.worker import default_worker
 from zhiqian.engine.queries import cases as case_queries
 from zhiqian.engine.queries import deadlines as deadline_queries
 from zhiqian.engine.queries.audit import verify_audit
+from zhiqian.engine.queries.notices import STATUSES as NOTICE_STATUSES
+from zhiqian.engine.queries.notices import NoticeView
 from zhiqian.engine.views import (
     CaseSummary,
     CaseView,
@@ -40,6 +49,7 @@ from zhiqian.engine.views import (
     DueItem,
     Explanation,
     Page,
+    SchemaUpgrade,
 )
 from zhiqian.errors import DuplicateCase, InvalidIntake, Refused, StoreError
 from zhiqian.rules.calendar import LegalCalendar
@@ -47,19 +57,27 @@ from zhiqian.rules.deadlines import compute_deadline
 from zhiqian.rules.limits import Limit
 from zhiqian.rules.loader import RulePack, load_pack
 from zhiqian.store.database import create_engine, current_revision, head_revision, migrate
+from zhiqian.store.tokens import TokenRecord
 from zhiqian.store.tx import Tx
 
 if TYPE_CHECKING:
-    from zhiqian.engine.jobs.delivery import DeliveryPolicy, DeliveryReport
-    from zhiqian.engine.jobs.sweep import SweepResult
     from zhiqian.engine.performance_views import Performance
-    from zhiqian.engine.queries.notices import NoticeView
     from zhiqian.engine.reports import ReportCase
     from zhiqian.engine.routing import Router
     from zhiqian.notifiers import NoticeRenderer, Notifier
     from zhiqian.rules.schema import QuietHours
 
-__all__ = ["DEFAULT_URL", "Engine"]
+__all__ = [
+    "DEFAULT_URL",
+    "NOTICE_STATUSES",
+    "DeliveryPolicy",
+    "DeliveryReport",
+    "Engine",
+    "NoticeView",
+    "SweepResult",
+    "TokenRecord",
+    "default_worker",
+]
 
 DEFAULT_URL = "sqlite:///zhiqian.db"
 
@@ -417,12 +435,83 @@ class Engine:
 
     # -- the daemon's work, one call each (the daemon runs the same functions on a schedule) ---
 
-    def sweep(self, *, at: datetime | None = None, batch: int = 500) -> SweepResult:
+    def sweep(
+        self,
+        *,
+        at: datetime | None = None,
+        batch: int = 500,
+        worker: str | None = None,
+        router: Router | None = None,
+        stop: Callable[[], bool] | None = None,
+    ) -> SweepResult:
         """Fire every timer due at ``at`` (default now): warnings, breaches, follow-ups, and the
-        escalations they trigger. Safe to run in several processes at once, and to repeat."""
+        escalations they trigger. Safe to run in several processes at once, and to repeat.
+        ``worker`` names the claimer (default host:pid), ``router`` replaces the escalator's for
+        this sweep, ``stop()`` is asked between batches (the batch in hand is finished)."""
         from zhiqian.engine.jobs.sweep import sweep
 
-        return sweep(self, now=self._now(at), batch=batch)
+        return sweep(self, now=self._now(at), batch=batch, worker=worker, router=router, stop=stop)
+
+    def digest_due(self, *, at: datetime | None = None) -> bool:
+        """Whether the pack's daily digest (每日台账摘要) is due at ``at`` (default now)."""
+        from zhiqian.engine.domain.notices import digest_due
+
+        return digest_due(self.pack, self._now(at))
+
+    def write_monthly_ledger(
+        self,
+        folder: Path,
+        *,
+        report_id: str,
+        unit_name: str,
+        region: str | None = None,
+        at: datetime | None = None,
+    ) -> Path:
+        """Write the month's 案件台账 (XLSX) for the pack's report ``report_id`` into ``folder``
+        (the daemon's monthly job); returns the file's path."""
+        from zhiqian.engine.jobs.monthly import write_monthly_ledger
+
+        return write_monthly_ledger(
+            self.report_cases(region=region),
+            folder,
+            report_id=report_id,
+            now=self._now(at),
+            tz=self.pack.timezone,
+            unit_name=unit_name,
+            region=region,
+        )
+
+    @staticmethod
+    def upgrade(target: str | sa.Engine) -> SchemaUpgrade:
+        """Bring zhiqian's tables in ``target`` to this version (Alembic; only ``zq_*`` tables)."""
+        bind = create_engine(target) if isinstance(target, str) else target
+        try:
+            before = current_revision(bind)
+            migrate(bind)
+            return SchemaUpgrade(before=before, after=current_revision(bind), head=head_revision())
+        finally:
+            if isinstance(target, str):
+                bind.dispose()
+
+    # -- API tokens of the HTTP service (zhiqian serve) ------------------------------------------
+
+    def create_token(self, *, office: str, role: str, holder: str) -> tuple[TokenRecord, str]:
+        """A new API token scoped to ``office``; returns it and its secret (shown once)."""
+        from zhiqian.store.tokens import create_token
+
+        return create_token(self.bind, office=office, role=role, holder=holder, now=self._now(None))
+
+    def tokens(self) -> list[TokenRecord]:
+        """Every API token (without secrets), oldest first."""
+        from zhiqian.store.tokens import list_tokens
+
+        return list_tokens(self.bind)
+
+    def revoke_token(self, token_id: int) -> TokenRecord | None:
+        """Revoke a token (idempotent); None when there is no such token."""
+        from zhiqian.store.tokens import revoke_token
+
+        return revoke_token(self.bind, token_id, now=self._now(None))
 
     def deliver_notices(
         self,

@@ -30,7 +30,7 @@ from __future__ import annotations
 import json
 import os
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Final
@@ -46,7 +46,6 @@ __all__ = [
     "Person",
     "Recipient",
     "Router",
-    "address_variables",
     "division_for_level",
     "division_name",
     "office_name",
@@ -249,24 +248,6 @@ class Router:
             at = parent(at)
         value = env.get(spec.address_env)
         return _pick(value, channel) if value else ""
-
-
-def address_variables(pack: RulePack) -> frozenset[str]:
-    """The variables the pack's roles take addresses from (``address_env``, without the
-    division-specific ``_<code>`` variants, which share the name as a prefix)."""
-    return frozenset(r.address_env for r in pack.routing.roles if r.address_env)
-
-
-def is_address_variable(name: str, bases: Iterable[str]) -> bool:
-    """``name`` is one of ``bases`` or a division-specific variant ``<base>_<6 digits>``."""
-    for base in bases:
-        if name == base:
-            return True
-        if name.startswith(base + "_"):
-            code = name[len(base) + 1 :]
-            if len(code) == 6 and code.isdigit():
-                return True
-    return False
 
 
 def _pick(value: str, channel: str) -> str:

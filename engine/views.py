@@ -235,3 +235,12 @@ class Explanation:
             mark = "已触发" if e.fired else ("条件成立" if e.holds_now else "未成立")
             out.append(f"[{e.id}] {e.label} — {mark}：{e.when}")
         return out
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class SchemaUpgrade:
+    """What ``Engine.upgrade`` did: the Alembic revision before and after, and this zhiqian's."""
+
+    before: str | None
+    after: str | None
+    head: str

@@ -28,10 +28,11 @@ from zhiqian.engine import engine as engine_module
 EXPORTED: dict[str, Any] = {name: getattr(zhiqian, name) for name in zhiqian.__all__}
 EXPORTED_OBJECTS = {id(value) for value in EXPORTED.values()}
 
-# Public by name but documented as the engine's internal API (the sweep and the escalator call
-# them); the house move (issue 9) takes them off the facade. Remove a name here when its method
-# goes: the test below fails on a stale entry.
-INTERNAL_METHODS = frozenset({"change_in", "governing"})
+# Public by name but documented as the engine's internal API: the pack-version lookup and the
+# engine's own parts (its transaction object, pack registry and escalator), which the old
+# compatibility calls (zhiqian.engine.escalation) and white-box tests reach. Remove a name here
+# when it goes: the test below fails on a stale entry.
+INTERNAL_METHODS = frozenset({"governing", "tx", "packs", "escalator"})
 
 
 def _public_methods() -> Iterator[tuple[str, Callable[..., Any]]]:
@@ -109,7 +110,7 @@ def test_every_type_of_the_engines_public_methods_is_exported() -> None:
 
 
 def test_the_internal_exemptions_are_not_stale() -> None:
-    assert all(callable(getattr(zhiqian.Engine, name, None)) for name in INTERNAL_METHODS)
+    assert all(hasattr(zhiqian.Engine, name) for name in INTERNAL_METHODS)
 
 
 def test_the_walk_catches_a_type_that_is_not_exported() -> None:

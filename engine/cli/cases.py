@@ -70,8 +70,7 @@ def case_add(
     """
     state = command_state(ctx, fmt)
     text = _read_source(source)
-    from zhiqian import DuplicateCase, FieldProblem, InvalidIntake
-    from zhiqian.engine.domain.intake import read_records
+    from zhiqian import DuplicateCase, FieldProblem, InvalidIntake, read_records
 
     with open_engine(state, at) as engine:
         records = read_records(text, keep_going=True)

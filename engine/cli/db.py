@@ -18,17 +18,12 @@ group = typer.Typer(help="The database: schema migrations.", no_args_is_help=Tru
 def db_upgrade(ctx: typer.Context, fmt: ShowFormatOption = "table") -> None:
     """Create zhiqian's tables or bring them to this version (Alembic; only zq_* tables)."""
     state = command_state(ctx, fmt)
-    from zhiqian.store.database import create_engine, current_revision, head_revision, migrate
+    from zhiqian import Engine
 
-    bind = create_engine(state.db)
-    try:
-        before = current_revision(bind)
-        migrate(bind)
-        after = current_revision(bind)
-    finally:
-        bind.dispose()
+    done = Engine.upgrade(state.db)
+    before, after = done.before, done.after
     if fmt == "json":
-        print_json({"from": before, "to": after, "head": head_revision()})
+        print_json({"from": before, "to": after, "head": done.head})
         return
     if before == after:
         sys.stdout.write(f"database is up to date (revision {after})\n")

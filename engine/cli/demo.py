@@ -36,8 +36,7 @@ from zhiqian.engine.cli.output import (
 )
 
 if TYPE_CHECKING:
-    from zhiqian import Engine
-    from zhiqian.engine.views import DueItem
+    from zhiqian import DueItem, Engine
     from zhiqian.rules.loader import RulePack
 
 __all__ = ["COUNTIES", "DemoResult", "demo", "demo_complaints", "run_demo"]

@@ -126,13 +126,9 @@ def token_create(
             f"{office!r} is not a 6-digit 行政区划代码 (e.g. 140302)", param_hint="--office"
         )
     name = (holder or "").strip() or f"{role}@{office}"
-    from zhiqian.store.tokens import create_token
-
     engine = _bind(state)
     try:
-        token, secret = create_token(
-            engine.bind, office=office, role=role, holder=name, now=engine.clock.now()
-        )
+        token, secret = engine.create_token(office=office, role=role, holder=name)
     finally:
         engine.close()
     if fmt == "json":
@@ -153,11 +149,9 @@ def token_list(
 ) -> None:
     """Every token (never its secret): id, prefix, office, role, holder, revoked."""
     state = _state(ctx, fmt)
-    from zhiqian.store.tokens import list_tokens
-
     engine = _bind(state)
     try:
-        rows = [_token_row(t) for t in list_tokens(engine.bind)]
+        rows = [_token_row(t) for t in engine.tokens()]
     finally:
         engine.close()
     print_listing(fmt, _TOKEN_COLUMNS, rows)
@@ -174,11 +168,10 @@ def token_revoke(
     """Revoke a token: its next request is refused (401). Revoking twice is harmless."""
     state = _state(ctx, fmt)
     from zhiqian import Refused
-    from zhiqian.store.tokens import revoke_token
 
     engine = _bind(state)
     try:
-        token = revoke_token(engine.bind, token_id, now=engine.clock.now())
+        token = engine.revoke_token(token_id)
     finally:
         engine.close()
     if token is None:

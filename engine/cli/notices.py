@@ -53,7 +53,7 @@ def notices_list(
 ) -> None:
     """Notices in the outbox, newest first."""
     state = command_state(ctx, fmt)
-    from zhiqian.store.outbox import STATUSES
+    from zhiqian import NOTICE_STATUSES as STATUSES
 
     if status is not None and status not in STATUSES:
         raise typer.BadParameter(

@@ -166,7 +166,7 @@ def rules_show(ctx: typer.Context, fmt: FormatOption = "table") -> None:
 def rules_graph(ctx: typer.Context) -> None:
     """The --rules pack's lifecycle as a Mermaid state diagram (paste into any Markdown viewer)."""
     state = command_state(ctx)
-    from zhiqian.engine.domain.lifecycle import Lifecycle
+    from zhiqian import Lifecycle
     from zhiqian.rules.loader import load_pack
 
     pack = load_pack(state.rules)

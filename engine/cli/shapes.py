@@ -27,7 +27,7 @@ from datetime import datetime, tzinfo
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from zhiqian.engine.views import (
+    from zhiqian import (
         CaseEvent,
         CaseSummary,
         CaseView,

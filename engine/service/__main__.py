@@ -14,10 +14,9 @@ from datetime import datetime
 from pathlib import Path
 
 from zhiqian import ZhiqianError
-from zhiqian.engine.routing import address_variables
 from zhiqian.engine.service import daemon
 from zhiqian.engine.service.logging import json_logging, start_failed
-from zhiqian.engine.service.settings import Settings
+from zhiqian.engine.service.settings import Settings, address_variables
 from zhiqian.rules import load_pack
 
 __all__ = ["main", "parser"]

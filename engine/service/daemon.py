@@ -44,15 +44,18 @@ from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
 import zhiqian
-from zhiqian import Clock, FrozenClock, RuleError, RuleProblem
-from zhiqian.engine.domain.notices import digest_due
-from zhiqian.engine.jobs.delivery import DeliveryPolicy
-from zhiqian.engine.jobs.monthly import write_monthly_ledger
-from zhiqian.engine.jobs.sweep import SweepResult, sweep
-from zhiqian.engine.jobs.worker import default_worker
-from zhiqian.engine.routing import Router, address_variables
+from zhiqian import (
+    Clock,
+    DeliveryPolicy,
+    FrozenClock,
+    Router,
+    RuleError,
+    RuleProblem,
+    SweepResult,
+    default_worker,
+)
 from zhiqian.engine.service.logging import JsonFormatter, event, json_logging, start_failed
-from zhiqian.engine.service.settings import Settings, SettingsError
+from zhiqian.engine.service.settings import Settings, SettingsError, address_variables
 from zhiqian.notifiers import NoticeRenderer, Notifier, default_channels
 from zhiqian.rules import RulePack, load_pack
 
@@ -116,9 +119,8 @@ class Daemon:
 
     def sweep_job(self) -> SweepResult:
         now = self.engine.clock.now()
-        result = sweep(
-            self.engine,
-            now=now,
+        result = self.engine.sweep(
+            at=now,
             batch=self.batch,
             worker=self.worker,
             router=self.router,
@@ -181,14 +183,12 @@ class Daemon:
             basis=report.basis,
         )
         if self.reports_dir is not None:
-            path = write_monthly_ledger(
-                self.engine.report_cases(region=self.region),
+            path = self.engine.write_monthly_ledger(
                 self.reports_dir,
                 report_id=report.id,
-                now=now,
-                tz=pack.timezone,
                 unit_name=self.unit or pack.label,
                 region=self.region,
+                at=now,
             )
             _info("monthly_report_written", report=report.id, path=str(path))
         if self.on_monthly is not None:
@@ -207,7 +207,7 @@ class Daemon:
 
     def run_once(self) -> int:
         self._guarded(self.sweep_job, "sweep")()
-        if digest_due(self.engine.pack, self.engine.clock.now()):
+        if self.engine.digest_due():
             self._guarded(self.digest_job, "digest")()
         self._guarded(self.deliver_job, "deliver")()
         return 0

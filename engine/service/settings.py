@@ -33,8 +33,7 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any, Final
 
-from zhiqian import NotifierError, ZhiqianError
-from zhiqian.engine.routing import LeaderDirectory, Router, is_address_variable
+from zhiqian import LeaderDirectory, NotifierError, Router, ZhiqianError
 from zhiqian.notifiers import (
     BUILTIN_NOTIFIERS,
     CHANNEL_KINDS,
@@ -295,3 +294,21 @@ def _smtp_from_env(env: Mapping[str, str], sources: dict[str, str]) -> SmtpSetti
         username=username,
         password=password,
     )
+
+
+def address_variables(pack: RulePack) -> frozenset[str]:
+    """The variables the pack's roles take addresses from (``address_env``, without the
+    division-specific ``_<code>`` variants, which share the name as a prefix)."""
+    return frozenset(r.address_env for r in pack.routing.roles if r.address_env)
+
+
+def is_address_variable(name: str, bases: Iterable[str]) -> bool:
+    """``name`` is one of ``bases`` or a division-specific variant ``<base>_<6 digits>``."""
+    for base in bases:
+        if name == base:
+            return True
+        if name.startswith(base + "_"):
+            code = name[len(base) + 1 :]
+            if len(code) == 6 and code.isdigit():
+                return True
+    return False
