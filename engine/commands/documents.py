@@ -15,11 +15,18 @@ from typing import Any
 import sqlalchemy as sa
 
 from zhiqian.engine.domain.clocks import ClockState, days_left, derived_status
-from zhiqian.engine.domain.escalation import WARNING
 from zhiqian.engine.domain.governing import Governing
 from zhiqian.engine.routing import Recipient, division_name, office_name
 from zhiqian.rules.limits import LimitUnit
 from zhiqian.rules.schema import ClockSpec, EscalationSpec
+from zhiqian.rules.templates import (
+    DAILY_DIGEST,
+    ESCALATION_NOTICE,
+    OVERDUE_WARNING,
+    POLICE_REFERRAL,
+    SUPERVISION_NOTICE,
+    template_id,
+)
 from zhiqian.store import events as event_store
 from zhiqian.store.records import CaseRecord, EventRecord
 
@@ -87,7 +94,7 @@ class NoticeContexts:
     def for_rule(
         self, template: str, spec: EscalationSpec, recipient: Recipient, facts: Mapping[str, Any]
     ) -> tuple[dict[str, Any], str]:
-        if template == WARNING:
+        if template_id(template) == OVERDUE_WARNING:
             clocks = self.clocks
             read = [clocks[c] for c in sorted(spec.condition.clocks) if c in clocks]
             clock = next(
@@ -95,7 +102,7 @@ class NoticeContexts:
                 read[0] if read else None,
             )
             return self.warning(clock, rule_id=spec.id), ""
-        if template == "移送函":
+        if template_id(template) == POLICE_REFERRAL:
             return self.referral(spec), "【移送公安·待负责人审批】" + self.row.employer_name
         return self.generic(template, spec.id, spec.label, spec.basis, recipient, facts), ""
 
@@ -112,7 +119,7 @@ class NoticeContexts:
         facts = facts or {}
         handling = row.handling_region
         common = {"employer_name": row.employer_name, "issued_on": self.today}
-        if template == "督办通知":
+        if template_id(template) == SUPERVISION_NOTICE:
             by = row.supervised_by
             if by == "province":
                 supervising = office_name(handling[:2] + "0000")
@@ -135,7 +142,7 @@ class NoticeContexts:
             if row.project_name:
                 ctx["project_name"] = row.project_name
             return ctx
-        if template == "提级办理通知书":
+        if template_id(template) == ESCALATION_NOTICE:
             before, after = facts.get("raised") or self._last_raise() or (handling, handling)
             return {
                 **common,
@@ -152,7 +159,7 @@ class NoticeContexts:
                 "amount_owed": str(row.amount),
                 "handover_due": self._workdays_from_now(3),
             }
-        if template == "每日台账摘要":
+        if template_id(template) == DAILY_DIGEST:
             line = self.warning(None, rule_id=rule_id)
             return {
                 "recipient_name": recipient.name,
@@ -167,7 +174,7 @@ class NoticeContexts:
                     }
                 ],
             }
-        if template == WARNING:
+        if template_id(template) == OVERDUE_WARNING:
             return self.warning(None, rule_id=rule_id, label=reason, basis=basis)
         raise ValueError(f"no context builder for template {template!r}")
 

@@ -37,7 +37,7 @@ from zhiqian.engine.commands.documents import NoticeContexts
 from zhiqian.engine.commands.notices import queue_notice
 from zhiqian.engine.domain.actions import ACTION_LABELS, referral_preconditions
 from zhiqian.engine.domain.clocks import ClockState, recompute
-from zhiqian.engine.domain.escalation import MAX_ROUNDS, WARNING, EvalResult, cycle_key
+from zhiqian.engine.domain.escalation import MAX_ROUNDS, EvalResult, cycle_key
 from zhiqian.engine.domain.governing import Governing, Packs
 from zhiqian.engine.routing import Recipient, Router, office_name
 from zhiqian.errors import ZhiqianError
@@ -45,6 +45,12 @@ from zhiqian.rules.conditions import ConditionContext
 from zhiqian.rules.divisions import level_of
 from zhiqian.rules.loader import RulePack
 from zhiqian.rules.schema import ActionSpec, EscalationSpec
+from zhiqian.rules.templates import (
+    ESCALATION_NOTICE,
+    OVERDUE_WARNING,
+    POLICE_REFERRAL,
+    template_id,
+)
 from zhiqian.store import escalations as escalation_store
 from zhiqian.store.records import CaseRecord
 
@@ -175,7 +181,7 @@ class Escalator:
         outcomes: list[dict[str, Any]] = []
         notices = 0
         raise_notified = any(
-            a.notify is not None and a.notify.template == "提级办理通知书" for a in spec.do
+            a.notify is not None and a.notify.template_id == ESCALATION_NOTICE for a in spec.do
         )
         for action in spec.do:
             kind = action.kind
@@ -195,7 +201,7 @@ class Escalator:
                     if done and not raise_notified:
                         # 提级办理: the higher office is told even when the rule forgot to.
                         outcome["notices"] = self._notify(
-                            held, spec, now, facts, ("$upper",), "提级办理通知书"
+                            held, spec, now, facts, ("$upper",), ESCALATION_NOTICE
                         )
             except (ZhiqianError, ValueError, LookupError) as exc:
                 held.restore(saved)  # the savepoint rolled back what the action wrote
@@ -366,7 +372,7 @@ class Escalator:
     ) -> list[int]:
         row = held.case
         pack = held.governing.pack
-        if template == "移送函" and facts.get("referred") is False:
+        if template_id(template) == POLICE_REFERRAL and facts.get("referred") is False:
             return []  # no referral was made: a 移送函 would be false
         builder = NoticeContexts(held.conn, held.governing, row, held.clocks, now)
         digest = pack.routing.digest
@@ -380,7 +386,7 @@ class Escalator:
             for recipient in recipients:
                 context, subject = builder.for_rule(template, spec, recipient, facts)
                 hold = (
-                    template == WARNING
+                    template_id(template) == OVERDUE_WARNING
                     and digest is not None
                     and recipient.role in digest.to
                     and recipient.channel not in ("log",)
@@ -448,10 +454,10 @@ class Escalator:
         for role in roles:
             for recipient in self.router.recipients(pack, case, role):
                 context = builder.warning(clock, rule_id=rule_id, label=label, due=due)
-                if template != WARNING:
+                if template_id(template) != OVERDUE_WARNING:
                     context = builder.generic(template, rule_id, label or "", "", recipient)
                 hold = (
-                    template == WARNING
+                    template_id(template) == OVERDUE_WARNING
                     and digest is not None
                     and recipient.role in digest.to
                     and recipient.channel != "log"

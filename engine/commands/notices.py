@@ -10,6 +10,7 @@ import sqlalchemy as sa
 
 from zhiqian.errors import Refused
 from zhiqian.notifiers import REQUIRED_CONTEXT, Notice, make_idempotency_key
+from zhiqian.rules.templates import template_label
 from zhiqian.store.outbox import (
     DEAD,
     HELD,
@@ -47,8 +48,11 @@ def queue_notice(
     Returns its id, or None when the same notice exists already. ``hold`` keeps it for the
     recipient's digest. The context is checked against the template's required variables now,
     so a notice that could never render is a bug found at the escalation, not at 3 a.m.
+    ``template`` is the English id or the Chinese name; the outbox stores the name (a stored
+    value and a JSON contract: docs/cli.md).
     """
-    missing = sorted(n for n in REQUIRED_CONTEXT[template] if context.get(n) is None)  # type: ignore[index]
+    template = template_label(template)
+    missing = sorted(n for n in REQUIRED_CONTEXT[template] if context.get(n) is None)
     if missing:
         raise ValueError(f"notice {template} for {case_ref}: context lacks {', '.join(missing)}")
     key = make_idempotency_key(
@@ -63,7 +67,7 @@ def queue_notice(
         id=None,
         case_id=case_id,
         case_ref=case_ref,
-        template=template,  # type: ignore[arg-type]
+        template=template,
         channel=channel,
         recipient=recipient,
         address=address,

@@ -18,11 +18,12 @@ from typing import Final
 from zhiqian.engine.domain.clocks import ClockState
 from zhiqian.rules.loader import RulePack
 from zhiqian.rules.schema import EscalationSpec
+from zhiqian.rules.templates import OVERDUE_WARNING
 
 __all__ = ["MAX_ROUNDS", "WARNING", "EvalResult", "cycle_key", "default_roles"]
 
 MAX_ROUNDS: Final = 4  # actions can make other rules true (提级 changes the level): repeat
-WARNING: Final = "超期预警"
+WARNING: Final = OVERDUE_WARNING  # the template the sweep sends when a warning falls due
 
 
 @dataclass(frozen=True, slots=True)

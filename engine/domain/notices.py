@@ -14,6 +14,7 @@ from zhiqian.engine.domain.clocks import days_left
 from zhiqian.rules.calendar import LegalCalendar
 from zhiqian.rules.loader import RulePack
 from zhiqian.rules.schema import QuietHours
+from zhiqian.rules.templates import DAILY_DIGEST
 
 __all__ = [
     "DIGEST_TEMPLATE",
@@ -28,7 +29,7 @@ __all__ = [
     "quiet_until",
 ]
 
-DIGEST_TEMPLATE = "每日台账摘要"
+DIGEST_TEMPLATE = DAILY_DIGEST  # 每日台账摘要
 
 
 class HeldNotice(Protocol):

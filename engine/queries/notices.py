@@ -10,6 +10,7 @@ from typing import Any
 from zhiqian.engine.domain.notices import DIGEST_TEMPLATE
 from zhiqian.errors import NotifierError, Refused
 from zhiqian.notifiers import Notice, NoticeRenderer
+from zhiqian.rules.templates import template_id
 from zhiqian.store.outbox import STATUSES, NoticeRecord, Transactions, get_notice, select_notices
 
 __all__ = ["STATUSES", "NoticeView", "list_notices", "notice_of", "show_notice", "view_of"]
@@ -79,7 +80,7 @@ def notice_of(record: NoticeRecord | NoticeView) -> Notice:
     """The notice a channel sends for this outbox row."""
     context = dict(record.context)
     # A digest is addressed by name; other notices carry the name their escalation chose.
-    if record.template == DIGEST_TEMPLATE or "recipient_name" not in context:
+    if template_id(record.template) == DIGEST_TEMPLATE or "recipient_name" not in context:
         context.setdefault("recipient_name", record.recipient_name)
     return Notice(
         id=record.id,
