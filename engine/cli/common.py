@@ -146,7 +146,12 @@ def open_engine(state: OutputState, at: str | None = None) -> Iterator[Engine]:
     # Loaded here, not by Engine.open, because a naive --at is read in the pack's zone.
     pack = load_pack(state.rules)
     clock = FrozenClock(in_zone(when, pack.timezone)) if when is not None else SystemClock()
-    with Engine.open(state.db, pack=pack, clock=clock) as engine:
+    # The library reads no environment: the deployment's addresses and leaders come from the
+    # one settings object, as the daemon's do (a rule firing on a clerk's change routes alike).
+    from zhiqian.engine.service.settings import Settings, address_variables
+
+    router = Settings.from_env(address_env=address_variables(pack)).router()
+    with Engine.open(state.db, pack=pack, clock=clock, router=router) as engine:
         yield engine
 
 
