@@ -51,7 +51,7 @@ from zhiqian.engine.views import (
     Page,
     SchemaUpgrade,
 )
-from zhiqian.errors import DuplicateCase, InvalidIntake, Refused, StoreError
+from zhiqian.errors import DuplicateCase, InvalidArgument, InvalidIntake, Refused, StoreError
 from zhiqian.rules.calendar import LegalCalendar
 from zhiqian.rules.deadlines import compute_deadline
 from zhiqian.rules.limits import Limit
@@ -97,7 +97,9 @@ class Engine:
         _registry: PackRegistry | None = None,
     ) -> None:
         if not packs:
-            raise ValueError("an engine needs at least one rule pack")
+            raise InvalidArgument(
+                name="packs", value=packs, why="an engine needs at least one rule pack"
+            )
         self.calendar = calendar or LegalCalendar.default()
         self._tx = Tx(bind, host)
         self._owns_bind = owns_bind

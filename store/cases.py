@@ -13,7 +13,7 @@ from typing import Any, Final
 
 import sqlalchemy as sa
 
-from zhiqian.errors import ConflictError, DuplicateCase
+from zhiqian.errors import ConflictError, DuplicateCase, InvalidArgument
 from zhiqian.store.records import CaseRecord
 from zhiqian.store.tables import CaseRow, table_of
 
@@ -126,7 +126,9 @@ def cases_by_ids(conn: sa.Connection, case_ids: Iterable[int]) -> dict[int, Case
 def region_filter(column: sa.ColumnElement[str], code: str) -> sa.ColumnElement[bool]:
     """``140000`` matches ``14xxxx``; ``140300`` matches ``1403xx``; a county matches itself."""
     if len(code) != 6 or not code.isdigit():
-        raise ValueError(f"region must be a 6-digit division code, got {code!r}")
+        raise InvalidArgument(
+            name="region", value=code, why="must be a 6-digit 行政区划代码 (e.g. 140300)"
+        )
     if code.endswith("0000"):
         return column.like(code[:2] + "%")
     if code.endswith("00"):

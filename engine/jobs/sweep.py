@@ -41,6 +41,7 @@ from zhiqian.engine.domain.escalation import WARNING, default_roles
 from zhiqian.engine.domain.governing import Packs
 from zhiqian.engine.jobs.worker import default_worker
 from zhiqian.engine.routing import Router
+from zhiqian.errors import InvalidArgument
 from zhiqian.store import clocks as clock_store
 from zhiqian.store import timers as timer_store
 from zhiqian.store.records import CaseRecord, TimerRecord
@@ -128,7 +129,7 @@ def run_sweep(
 ) -> SweepResult:
     """The sweep over ``tx`` with the given pack versions and escalator (see :func:`sweep`)."""
     if batch < 1:
-        raise ValueError(f"batch must be >= 1, got {batch}")
+        raise InvalidArgument(name="batch", value=batch, why="must be >= 1")
     at = now.astimezone(UTC)
     name = (worker or default_worker())[:64]
     total = SweepResult()

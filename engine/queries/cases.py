@@ -22,7 +22,7 @@ from zhiqian.engine.views import (
     EscalationRecord,
     Page,
 )
-from zhiqian.errors import CaseNotFound
+from zhiqian.errors import CaseNotFound, InvalidArgument
 from zhiqian.store import cases as case_store
 from zhiqian.store import clocks as clock_store
 from zhiqian.store import escalations as escalation_store
@@ -232,9 +232,9 @@ def query_cases(
 ) -> Page[CaseSummary]:
     """Cases by state, handling region (a code matches itself and its subdivisions), level."""
     if not 1 <= limit <= 1000:
-        raise ValueError(f"limit must be 1..1000, got {limit}")
+        raise InvalidArgument(name="limit", value=limit, why="must be 1..1000")
     if offset < 0:
-        raise ValueError(f"offset must be >= 0, got {offset}")
+        raise InvalidArgument(name="offset", value=offset, why="must be >= 0")
     total = case_store.count_cases(conn, state=state, level=level, region=region)
     rows = case_store.page_cases(
         conn, state=state, level=level, region=region, limit=limit, offset=offset
