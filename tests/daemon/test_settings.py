@@ -9,9 +9,10 @@ from types import SimpleNamespace
 
 import pytest
 
-from zhiqian.engine.routing import LeaderDirectory, Router, address_variables
+from zhiqian.engine.routing import LeaderDirectory, Router
 from zhiqian.engine.service import Settings, SettingsError, SmtpSettings
 from zhiqian.engine.service.daemon import notifiers_from_env
+from zhiqian.engine.service.settings import address_variables
 from zhiqian.errors import NotifierError, RuleError, ZhiqianError
 from zhiqian.notifiers import (
     FileNotifier,

@@ -9,10 +9,11 @@ from dataclasses import dataclass, field
 
 from hypothesis import event, settings
 
-# The sample in the normal suite; the slow run (ZHIQIAN_FUZZ_SLOW=1, -m slow) takes 10,000.
+# A fixed sample per surface, and the slow-marked random run that every suite (CI included)
+# runs: 1,000 cases per surface by default (≈1 min in all), 10,000 for the full figure
+# with ZHIQIAN_FUZZ_SLOW_EXAMPLES=10000 (tests/fuzz/conftest.py).
 SAMPLE = int(os.environ.get("ZHIQIAN_FUZZ_EXAMPLES", "150"))
-SLOW = int(os.environ.get("ZHIQIAN_FUZZ_SLOW_EXAMPLES", "10000"))
-SLOW_ENABLED = os.environ.get("ZHIQIAN_FUZZ_SLOW") == "1"
+SLOW = int(os.environ.get("ZHIQIAN_FUZZ_SLOW_EXAMPLES", "1000"))
 
 
 def fuzz_settings(examples: int) -> settings:

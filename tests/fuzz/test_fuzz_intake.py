@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
-from _fuzz_tally import SAMPLE, SLOW, SLOW_ENABLED, Tally, fuzz_settings, tally
+from _fuzz_tally import SAMPLE, SLOW, Tally, fuzz_settings, tally
 from _fuzz_values import any_value
 from hypothesis import given
 from hypothesis import strategies as st
@@ -77,7 +77,6 @@ PARSE_SLOW = tally("intake: parse_complaint (slow)")
 
 
 @pytest.mark.slow
-@pytest.mark.skipif(not SLOW_ENABLED, reason="set ZHIQIAN_FUZZ_SLOW=1 for the 10,000-case run")
 @fuzz_settings(SLOW)
 @given(records())
 def test_fuzzed_records_slow(record: Any) -> None:
@@ -181,7 +180,6 @@ def test_fuzzed_receive_on_both_databases(engine: Engine, db_url: str, examples:
 
 
 @pytest.mark.slow
-@pytest.mark.skipif(not SLOW_ENABLED, reason="set ZHIQIAN_FUZZ_SLOW=1 for the 10,000-case run")
 def test_fuzzed_receive_slow(engine: Engine, db_url: str) -> None:
     kind = "postgres" if db_url.startswith("postgresql") else "sqlite"
     t = tally(f"intake: receive ({kind}, slow)")

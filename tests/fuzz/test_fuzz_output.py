@@ -15,7 +15,7 @@ from typing import Any
 
 import openpyxl
 import pytest
-from _fuzz_tally import SAMPLE, SLOW, SLOW_ENABLED, Tally, fuzz_settings, tally
+from _fuzz_tally import SAMPLE, SLOW, Tally, fuzz_settings, tally
 from _fuzz_values import any_text
 from hypothesis import given
 from openpyxl import Workbook
@@ -190,6 +190,5 @@ def test_fuzzed_text_through_every_writer(tmp_path: Path) -> None:
 
 
 @pytest.mark.slow
-@pytest.mark.skipif(not SLOW_ENABLED, reason="set ZHIQIAN_FUZZ_SLOW=1 for the 10,000-case run")
 def test_fuzzed_text_through_every_writer_slow(tmp_path: Path) -> None:
     _run(tmp_path, SLOW, " (slow)")

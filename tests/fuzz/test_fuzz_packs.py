@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from _fuzz_tally import SAMPLE, SLOW, SLOW_ENABLED, Tally, fuzz_settings, tally
+from _fuzz_tally import SAMPLE, SLOW, Tally, fuzz_settings, tally
 from _fuzz_values import any_text
 from hypothesis import given
 from hypothesis import strategies as st
@@ -92,7 +92,6 @@ CONDITIONS_SLOW = tally("packs: compile_condition (slow)")
 
 
 @pytest.mark.slow
-@pytest.mark.skipif(not SLOW_ENABLED, reason="set ZHIQIAN_FUZZ_SLOW=1 for the 10,000-case run")
 @fuzz_settings(SLOW)
 @given(conditions)
 def test_fuzzed_conditions_slow(text: str) -> None:
@@ -190,6 +189,5 @@ def test_fuzzed_packs_sample(tmp_path: Path) -> None:
 
 
 @pytest.mark.slow
-@pytest.mark.skipif(not SLOW_ENABLED, reason="set ZHIQIAN_FUZZ_SLOW=1 for the 10,000-case run")
 def test_fuzzed_packs_slow(tmp_path: Path) -> None:
     _run(tmp_path, SLOW, " (slow)")
