@@ -111,6 +111,14 @@ def parse_at(text: str) -> datetime:
         ) from None
 
 
+def parse_day(text: str, option: str) -> date:
+    """A ``--from`` / ``--to`` day, YYYY-MM-DD."""
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise typer.BadParameter(f"{text!r} is not a date YYYY-MM-DD", param_hint=option) from None
+
+
 def in_zone(when: datetime, tz: tzinfo) -> datetime:
     """A time without an offset read in the pack's zone; one with an offset as it is."""
     return when.replace(tzinfo=tz) if when.utcoffset() is None else when

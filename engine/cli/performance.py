@@ -5,72 +5,28 @@ it returns; the counting is the library's (docs/performance.md)."""
 from __future__ import annotations
 
 import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
-from datetime import date, datetime
+from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Literal
 
 import typer
 
-from zhiqian.engine.cli.output import OutputState, print_json
+from zhiqian.engine.cli.common import AtOption, LevelName, command_state, open_engine, parse_day
+from zhiqian.engine.cli.output import print_json
 
 if TYPE_CHECKING:
     from zhiqian import Engine
 
 __all__ = ["report_performance", "stats"]
 
-Level = Literal["county", "city", "province"]
 RankingFormat = Literal["xlsx", "csv", "html"]
 StatsFormat = Literal["table", "json"]
-
-AtOption = Annotated[
-    str | None,
-    typer.Option(
-        "--at",
-        metavar="ISO",
-        help="The moment the figures are taken at, ISO 8601 (default: now; no offset: the pack's zone).",
-    ),
-]
-
-
-def _day(text: str, option: str) -> date:
-    try:
-        return date.fromisoformat(text)
-    except ValueError:
-        raise typer.BadParameter(f"{text!r} is not a date YYYY-MM-DD", param_hint=option) from None
-
-
-def _at(text: str | None) -> datetime | None:
-    if text is None:
-        return None
-    try:
-        raw = text.strip()
-        return datetime.fromisoformat(raw + "T00:00" if len(raw) == 10 else raw)
-    except ValueError:
-        raise typer.BadParameter(
-            f"{text!r} is not an ISO 8601 date or time", param_hint="--at"
-        ) from None
-
-
-@contextmanager
-def _engine(ctx: typer.Context, at: datetime | None) -> Iterator[Engine]:
-    from zhiqian import Engine, FrozenClock, SystemClock
-    from zhiqian.rules.loader import load_pack
-
-    state = ctx.ensure_object(OutputState)
-    pack = load_pack(state.rules)
-    if at is not None and at.utcoffset() is None:
-        at = at.replace(tzinfo=pack.timezone)
-    clock = FrozenClock(at) if at is not None else SystemClock()
-    with Engine.open(state.db, pack=pack, clock=clock) as engine:
-        yield engine
 
 
 def _period(engine: Engine, from_: str | None, to: str | None) -> tuple[date, date]:
     today = engine.clock.now().astimezone(engine.pack.timezone).date()
-    period_to = _day(to, "--to") if to else today
-    period_from = _day(from_, "--from") if from_ else period_to.replace(day=1)
+    period_to = parse_day(to, "--to") if to else today
+    period_from = parse_day(from_, "--from") if from_ else period_to.replace(day=1)
     if period_to < period_from:
         raise typer.BadParameter(
             f"--to {period_to} is before --from {period_from}", param_hint="--to"
@@ -89,13 +45,14 @@ def report_performance(
         RankingFormat,
         typer.Option("--format", "-f", help="xlsx (a sheet per measure), csv, html (with charts)."),
     ] = "xlsx",
-    level: Annotated[Level, typer.Option("--level", help="Which offices are ranked.")] = "county",
+    level: Annotated[
+        LevelName, typer.Option("--level", help="Which offices are ranked.")
+    ] = "county",
     at: AtOption = None,
 ) -> None:
     """按期办结率排名 and 红黑榜: offices of --level ranked over --from … --to (docs/performance.md)."""
-    ctx.ensure_object(OutputState)
-    when = _at(at)
-    with _engine(ctx, when) as engine:
+    state = command_state(ctx)
+    with open_engine(state, at) as engine:
         period_from, period_to = _period(engine, from_, to)
         perf = engine.performance(period_from=period_from, period_to=period_to)
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -139,12 +96,10 @@ def stats(
     """The dashboard feed (大屏): lights by region and level, offices, top overdue, trend.
 
     ``--format json`` prints the versioned shape of docs/performance.md (``"version": 1``)."""
-    state = ctx.ensure_object(OutputState)
-    state.json_mode = fmt == "json"
+    state = command_state(ctx, fmt)
     from zhiqian.engine.reports.performance_feed import stats_feed
 
-    when = _at(at)
-    with _engine(ctx, when) as engine:
+    with open_engine(state, at) as engine:
         period_from, period_to = _period(engine, from_, to)
         perf = engine.performance(period_from=period_from, period_to=period_to, top=top)
     feed = stats_feed(perf)

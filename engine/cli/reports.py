@@ -21,6 +21,7 @@ from zhiqian.engine.cli.common import (
     now_utc,
     open_engine,
     pack_tz,
+    parse_day,
 )
 from zhiqian.engine.cli.output import progress
 
@@ -49,13 +50,6 @@ def _report_cases(
             cases.append(case)
             advance(1)
     return cases
-
-
-def _day(text: str, option: str) -> date:
-    try:
-        return date.fromisoformat(text)
-    except ValueError:
-        raise typer.BadParameter(f"{text!r} is not a date YYYY-MM-DD", param_hint=option) from None
 
 
 OutOption = Annotated[
@@ -120,7 +114,7 @@ def report_campaign(
     """附件2 根治欠薪冬季专项行动情况 over the cases received from --from to --to."""
     state = command_state(ctx)
     check_region(region)
-    period_from, period_to = _day(from_, "--from"), _day(to, "--to")
+    period_from, period_to = parse_day(from_, "--from"), parse_day(to, "--to")
     unit_name = _unit(unit, region)
     with open_engine(state, at) as engine:
         from zhiqian.engine.reports import campaign_report
@@ -171,8 +165,8 @@ def report_ledger(
         from zhiqian.engine.reports import ledger
 
         now = now_utc(engine)
-        period_to = _day(to, "--to") if to else now.astimezone(pack_tz(engine)).date()
-        period_from = _day(from_, "--from") if from_ else period_to.replace(day=1)
+        period_to = parse_day(to, "--to") if to else now.astimezone(pack_tz(engine)).date()
+        period_from = parse_day(from_, "--from") if from_ else period_to.replace(day=1)
         cases = _report_cases(engine, region, period_to, show_progress=True)
         book = ledger(
             cases,
