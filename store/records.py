@@ -81,6 +81,9 @@ class CaseRecord:
     penalty_decisions: int
     publicised: bool
     blacklisted: bool
+    largest_owed: Decimal | None
+    largest_owed_months: int | None
+    contracted_migrant_workers: int | None
     extra: Mapping[str, Any]
     created_at: datetime
     updated_at: datetime

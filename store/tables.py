@@ -21,6 +21,8 @@ __all__ = [
     "ApiTokenRow",
     "CaseRow",
     "ClockRow",
+    "DecisionRow",
+    "DocumentSequenceRow",
     "EscalationRow",
     "EventRow",
     "IdempotencyKeyRow",
@@ -115,6 +117,12 @@ class CaseRow(ZqModel, table=True):
     penalty_decisions: int = 0
     publicised: bool = False
     blacklisted: bool = False
+    # Facts the law's branches need, unknown (None) until recorded — never a guessed 0:
+    # 法释〔2013〕3号 第三条（一） reads what one worker is owed and for how many months;
+    # 附件2 column 4 counts migrant workers with a written labour contract.
+    largest_owed: Decimal | None = Field(default=None, sa_type=Money)
+    largest_owed_months: int | None = None
+    contracted_migrant_workers: int | None = None
     extra: dict[str, Any] = Field(default_factory=dict, sa_type=sa.JSON)
 
     created_at: datetime
@@ -312,3 +320,49 @@ class IdempotencyKeyRow(ZqModel, table=True):
     status: int = 0
     body: str = Field(default="", sa_type=sa.Text)  # the JSON response as sent
     created_at: datetime
+
+
+class DecisionRow(ZqModel, table=True):
+    """An act the law reserves to a person (移送公安, 挂牌督办, 提级办理, 列入失信名单, 领导包案):
+    a rule (or a clerk) proposes it, a named person decides, and only an approval performs it.
+    The case's events ``propose_<act>`` / ``approve_<act>`` / ``reject_<act>`` are the record
+    in the hash chain; this row is the index of them that lists what waits for whom."""
+
+    __tablename__ = "zq_decisions"
+    __table_args__ = (sa.Index("ix_zq_decisions_status_division", "status", "decider_division"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    case_id: int = Field(foreign_key="zq_cases.id", index=True)
+    act: str = Field(max_length=32)  # refer_police | supervise | raise_level | blacklist | ...
+    status: str = Field(max_length=16)  # pending | approved | rejected | withdrawn
+    rule_id: str | None = Field(default=None, max_length=64)  # None: proposed by a person
+    proposed_by: str = Field(max_length=100)
+    proposed_at: datetime
+    proposed_seq: int  # the case event ``propose_<act>``
+    params: dict[str, Any] = Field(default_factory=dict, sa_type=sa.JSON)  # what would be done
+    grounds: str = Field(default="", sa_type=sa.Text)  # why: the rule's label and basis
+    decider_role: str = Field(max_length=64)  # e.g. 负责人, 上级人社部门
+    decider_division: str = Field(max_length=6)  # the office that decides
+    clock_id: str = Field(max_length=64)  # its own legal clock
+    due_at: datetime | None = None
+    decided_by: str | None = Field(default=None, max_length=100)
+    decided_at: datetime | None = None
+    decision_reason: str | None = Field(default=None, sa_type=sa.Text)
+    decided_seq: int | None = None  # the case event ``approve_<act>`` / ``reject_<act>``
+    act_seq: int | None = None  # the act's own event, written only on approval
+    document_no: str | None = Field(default=None, max_length=64)  # e.g. the 移送书's number
+
+
+class DocumentSequenceRow(ZqModel, table=True):
+    """The per-office, per-year sequence of a kind of numbered document (the 移送书): taken
+    under the row's lock in the transaction that issues the document, so numbers never repeat
+    and a rolled-back issue gives its number back."""
+
+    __tablename__ = "zq_document_sequences"
+    __table_args__ = (sa.UniqueConstraint("division", "kind", "year"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    division: str = Field(max_length=6)
+    kind: str = Field(max_length=32)
+    year: int
+    last: int = 0
