@@ -21,6 +21,7 @@ from typing import Any
 __all__ = [
     "CaseRecord",
     "ClockRecord",
+    "DecisionRecord",
     "EscalationRecord",
     "EventRecord",
     "Extension",
@@ -88,6 +89,33 @@ class CaseRecord:
     created_at: datetime
     updated_at: datetime
     closed_at: datetime | None
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class DecisionRecord:
+    """One row of ``zq_decisions``: an act the law reserves to a person, proposed and waiting
+    for (or given) the decision of ``decider_role`` at ``decider_division``."""
+
+    id: int
+    case_id: int
+    act: str
+    status: str  # pending | approved | rejected | withdrawn
+    rule_id: str | None
+    proposed_by: str
+    proposed_at: datetime
+    proposed_seq: int
+    params: Mapping[str, Any]
+    grounds: str
+    decider_role: str
+    decider_division: str
+    clock_id: str
+    due_at: datetime | None
+    decided_by: str | None
+    decided_at: datetime | None
+    decision_reason: str | None
+    decided_seq: int | None
+    act_seq: int | None
+    document_no: str | None
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
