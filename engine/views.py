@@ -15,6 +15,7 @@ __all__ = [
     "ClockExplanation",
     "ClockView",
     "DeadlineMove",
+    "DecisionView",
     "DueItem",
     "EscalationExplanation",
     "EscalationRecord",
@@ -70,6 +71,33 @@ class EscalationRecord:
     trigger: str
     actions: Sequence[Mapping[str, Any]] = ()
     pack_version: str = ""
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class DecisionView:
+    """An act the law reserves to a person (移送公安, 挂牌督办, 提级办理, 列入失信名单, 领导包案):
+    who proposed it and why, who must decide it by when, and — once decided — who decided,
+    when, why, and (for an approved 移送) the number of the 移送书 it issued."""
+
+    id: int
+    case_id: int
+    act: str
+    act_label: str
+    status: str  # pending | approved | rejected | withdrawn
+    proposed_by: str
+    proposed_at: datetime
+    rule_id: str | None
+    grounds: str
+    params: Mapping[str, Any]
+    decider: str  # the title of who decides: 负责人, 上级人力资源社会保障行政部门 …
+    decider_division: str
+    decider_office: str
+    clock_id: str
+    due_at: datetime | None
+    decided_by: str | None = None
+    decided_at: datetime | None = None
+    reason: str | None = None
+    document_no: str | None = None
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)

@@ -78,8 +78,10 @@ from zhiqian.rules.conditions import (
 )
 from zhiqian.rules.limits import Limit, LimitUnit
 from zhiqian.rules.schema import (
+    DECISION_DOCUMENTS,
     INTERNAL_EVENTS,
     PREVIOUS_STATE,
+    RESERVED_ACTS,
     ActionEventSpec,
     CalendarSpec,
     ClockSpec,
@@ -114,7 +116,15 @@ _BY_ID: Final[Mapping[tuple[str, ...], str]] = {
     ("routing", "reports"): "reports",
 }
 # mappings merged key by key (values replaced), keyed by path
-_BY_KEY: Final = {(), ("lifecycle",), ("routing",), ("calendar",), ("params",), ("performance",)}
+_BY_KEY: Final = {
+    (),
+    ("lifecycle",),
+    ("routing",),
+    ("calendar",),
+    ("params",),
+    ("performance",),
+    ("decisions",),
+}
 _OWN_KEYS: Final = ("pack", "version", "extends")
 # The flags intake knows (zhiqian.engine.domain.intake.Flag; rules may not import the engine).
 _KNOWN_FLAGS: Final = (
@@ -872,6 +882,19 @@ class _Checker:
             apath = (*path, "do", i, action.kind)
             if action.notify is not None:
                 self._roles(action.notify.to, (*apath, "to"))
+                if action.notify.template_id in DECISION_DOCUMENTS:
+                    self.at(
+                        (*apath, "template"),
+                        f"{action.notify.template} is issued by a decision, not by a rule: "
+                        "the rule proposes the act, and the document follows the decision",
+                    )
+            if action.reserved and action.kind not in self.spec.decisions:
+                self.at(
+                    apath,
+                    f"{action.kind} ({RESERVED_ACTS[action.kind]}) is an act the law reserves to "
+                    f"a person: declare decisions.{action.kind} (by, office, within, basis, "
+                    "status) so the rule proposes it and a named person decides",
+                )
             if action.recommend is not None and action.recommend.event not in lifecycle_events:
                 ev = action.recommend.event
                 self.at(

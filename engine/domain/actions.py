@@ -27,9 +27,17 @@ from zhiqian.errors import Refused
 from zhiqian.rules.divisions import level_of, name_path, parent
 from zhiqian.rules.limits import parse_limit
 from zhiqian.rules.loader import RulePack
+from zhiqian.rules.schema import RESERVED_ACTS
 from zhiqian.store.records import CaseRecord
 
-__all__ = ["ACCESS", "ACTION_LABELS", "RECEIVED", "ActionEffect", "apply_action"]
+__all__ = [
+    "ACCESS",
+    "ACTION_LABELS",
+    "DECISION_EVENTS",
+    "RECEIVED",
+    "ActionEffect",
+    "apply_action",
+]
 
 RECEIVED = "received"  # the pseudo-event intake writes as a case's first event
 ACCESS = "pii_shown"  # personal data shown unmasked (recorded, never a change of the case)
@@ -54,7 +62,18 @@ ACTION_LABELS: Mapping[str, str] = {
     "publicise": "公布重大违法行为",
     "flag": "标记案情",
     "recommend": "建议",
+    **{
+        f"{step}_{act}": f"{verb}{label}"
+        for act, label in RESERVED_ACTS.items()
+        for step, verb in (("propose", "提请决定："), ("approve", "批准"), ("reject", "不批准"))
+    },
 }
+# The events only a decision writes (``commands.decide``): the reserved acts themselves and the
+# steps of their decisions. ``change_case`` refuses them from anyone else.
+DECISION_EVENTS: frozenset[str] = frozenset(
+    {*RESERVED_ACTS}
+    | {f"{step}_{act}" for act in RESERVED_ACTS for step in ("propose", "approve", "reject")}
+)
 OUTCOME_ACTIONS = frozenset(
     {
         "find_arrears",
@@ -302,6 +321,12 @@ def _recommend(row: CaseRecord, params: Mapping[str, Any], **_: Any) -> ActionEf
     return ActionEffect(payload={k: str(v) for k, v in params.items()})
 
 
+def _decision_step(row: CaseRecord, params: Mapping[str, Any], **_: Any) -> ActionEffect:
+    """A step of a decision (proposed, approved, rejected): recorded in the chain; what it does
+    is the decision's (``commands.decide``)."""
+    return ActionEffect(payload=dict(params))
+
+
 def _recover(row: CaseRecord, params: Mapping[str, Any], **_: Any) -> ActionEffect:
     workers = _count(params, "workers", "recover")
     migrants = _count(params, "migrant_workers", "recover")
@@ -355,4 +380,9 @@ _HANDLERS: Mapping[str, Any] = {
     "police_filed": _police_filed,
     "flag": _set_flag,
     "recommend": _recommend,
+    **{
+        f"{step}_{act}": _decision_step
+        for act in RESERVED_ACTS
+        for step in ("propose", "approve", "reject")
+    },
 }
