@@ -83,6 +83,8 @@ from zhiqian.rules.schema import (
     PREVIOUS_STATE,
     RESERVED_ACTS,
     ActionEventSpec,
+    ActionMode,
+    ActionSpec,
     CalendarSpec,
     ClockSpec,
     EffectiveSpec,
@@ -453,6 +455,10 @@ class _Merger:
                 if path == ("params",):
                     self.sources.setdefault(("params", key), []).append(node.loc)
                     out[key] = node
+                elif path == ("decisions",):
+                    # a decision's clock made by the schema is written where the decision is
+                    self.sources.setdefault(("decisions", key), []).append(node.loc)
+                    out[key] = self.merge(out.get(key), node, (*path, key))
                 else:
                     out[key] = self.merge(out.get(key), node, (*path, key))
             return _Node(out, child.file, child.line)
@@ -614,6 +620,10 @@ class RulePack:
             found = self._sources.get((k, element_id))
             if found:
                 return found
+        if kind in (None, "clocks") and element_id.startswith("decide_"):
+            found = self._sources.get(("decisions", element_id.removeprefix("decide_")))
+            if found:
+                return found
         known = sorted({i for k, i in self._sources if k == kind}) if kind else ()
         raise self._unknown(kind or "element", element_id, known)
 
@@ -622,6 +632,20 @@ class RulePack:
             if clock.id == clock_id:
                 return clock
         raise self._unknown("clock", clock_id, (c.id for c in self.clocks))
+
+    def action_mode(self, action: ActionSpec, rule: EscalationSpec) -> ActionMode:
+        """Acts or recommends, and on what basis: a reserved act names who decides it."""
+        decision = self.spec.decisions.get(action.kind) if action.reserved else None
+        if decision is None:
+            return ActionMode(kind=action.kind, mode="acts", basis=rule.basis)
+        return ActionMode(
+            kind=action.kind,
+            mode="recommends",
+            basis=decision.basis,
+            decided_by=decision.by,
+            office=decision.office,
+            within=str(decision.within),
+        )
 
     def escalation(self, escalation_id: str) -> EscalationSpec:
         for escalation in self.escalations:

@@ -54,6 +54,7 @@ __all__ = [
     "RESERVED_ACTS",
     "TEMPLATES",
     "ActionEventSpec",
+    "ActionMode",
     "ActionSpec",
     "AssignLeaderAction",
     "BlacklistAction",
@@ -460,6 +461,28 @@ class ActionSpec(_Strict):
     def params(self) -> BaseModel:
         value: BaseModel = getattr(self, self.kind)
         return value
+
+
+class ActionMode(_Strict):
+    """Whether a rule's action acts (the system may do it itself: a warning, a reminder, a
+    required report, a recommendation) or recommends (an act the law reserves to a person: it
+    waits for ``decided_by`` of the ``office`` within ``within``), with the basis of that."""
+
+    kind: str
+    mode: Literal["acts", "recommends"]
+    basis: str
+    decided_by: str | None = None
+    office: Literal["same", "upper"] | None = None
+    within: str | None = None
+
+    def text(self) -> str:
+        if self.mode == "acts":
+            return f"{self.kind}: acts 直接执行"
+        where = "本机关" if self.office == "same" else "上级机关"
+        return (
+            f"{self.kind}: recommends 提请决定 — {where}{self.decided_by}于{self.within}内决定"
+            f"（{self.basis}）"
+        )
 
 
 class EscalationSpec(_Strict):

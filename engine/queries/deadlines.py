@@ -120,7 +120,10 @@ def explain(conn: sa.Connection, packs: Packs, case_id: int, *, now: datetime) -
                 when=esc.when,
                 holds_now=bool(condition is not None and condition.evaluate(ctx)),
                 fired=esc.id in fired,
-                actions=tuple(_action_text(a) for a in esc.do),
+                actions=tuple(
+                    f"{_action_text(a)} — {pack.action_mode(a, esc).text().split(': ', 1)[1]}"
+                    for a in esc.do
+                ),
                 basis=esc.basis,
                 source=f"{file}:{line}",
             )

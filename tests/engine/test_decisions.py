@@ -6,7 +6,7 @@ The walk of issue 10 on both databases: screening → pending decision → appro
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -200,3 +200,23 @@ def test_a_clerk_proposes_and_the_higher_office_decides(db_url: str) -> None:
             params={"leader": "副局长-赵"},
         )
         assert eng.get(case_id).leader == "副局长-赵"
+
+
+def test_an_undecided_referral_escalates_like_any_clock(db_url: str) -> None:
+    clock = FrozenClock(START)
+    with Engine.open(db_url, create=True, clock=clock) as eng:
+        case_id = _crime_case(eng, clock)
+        pending = _referral(eng, case_id)
+        assert pending.due_at is not None
+        clock.set(pending.due_at + timedelta(hours=1))
+        eng.sweep()
+        case = eng.get(case_id)
+        clocks = {c.id: c for c in case.clocks}
+        assert clocks["referral_decision"].status == "breached"
+        fired = {e.rule for e in case.escalations}
+        assert "decision_overdue" in fired
+        # a reminder, not a decision: the referral still waits and nothing was referred
+        assert case.police_referred_at is None
+        assert _referral(eng, case_id).status == "pending"
+        reminders = [n for n in eng.notices() if n.rule_id == "decision_overdue"]
+        assert reminders
