@@ -153,7 +153,7 @@ _IDS: Final[Mapping[str, TemplateId]] = MappingProxyType(
     {
         **{i: i for i in TEMPLATE_IDS},
         **{name: i for i, name in TEMPLATE_LABELS.items()},
-        **TEMPLATE_ALIASES,
+        **{str(alias): i for alias, i in TEMPLATE_ALIASES.items()},
     }
 )
 
