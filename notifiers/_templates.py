@@ -179,6 +179,8 @@ REQUIRED_CONTEXT: Final[Mapping[TemplateKey, frozenset[str]]] = _ByTemplate(
                 "from_office_name",  # addressee: the lower office that handled it
                 "employer_name",
                 "to_division_name",  # e.g. 太原市
+                "workers_involved",
+                "amount_owed",
                 "reason",  # 提级事由
                 "basis",
                 "decided_on",  # ISO date the raise was decided
@@ -221,8 +223,6 @@ REQUIRED_CONTEXT: Final[Mapping[TemplateKey, frozenset[str]]] = _ByTemplate(
                 "basis",
                 "police_office",  # the police the referral would go to
                 "proposed_on",  # ISO date of the 书面报告 (the proposal)
-                "proposed_by",
-                "decision_due",  # ISO date (or datetime) the head must decide by (Art. 5: 3 日)
                 "issued_on",
             }
         ),
@@ -238,7 +238,6 @@ REQUIRED_CONTEXT: Final[Mapping[TemplateKey, frozenset[str]]] = _ByTemplate(
                 "reason",  # 提请理由
                 "basis",
                 "proposed_on",
-                "proposed_by",
                 "issued_on",
             }
         ),
@@ -292,12 +291,14 @@ OPTIONAL_CONTEXT: Final[Mapping[TemplateKey, frozenset[str]]] = _ByTemplate(
             }
         ),
         ESCALATION_NOTICE: frozenset(
-            {"document_no", "workers_involved", "amount_owed", "project_name", "handover_due"}
+            {"document_no", "project_name", "handover_due"}
         ),
         LEADER_NOTICE: frozenset({"leader_title", "decided_by", "handler_name", "project_name"}),
         ADVANCE_ADVICE: frozenset({"migrant_workers", "project_name"}),
         REFERRAL_APPROVAL: frozenset(
             {
+                "proposed_by",  # a person; absent when a rule screened (a signature line then)
+                "decision_due",  # ISO date (or datetime) the head must decide by (Art. 5: 3 日)
                 "employer_uscc",
                 "project_name",
                 "handler_name",
@@ -312,7 +313,7 @@ OPTIONAL_CONTEXT: Final[Mapping[TemplateKey, frozenset[str]]] = _ByTemplate(
             }
         ),
         DECISION_REQUEST: frozenset(
-            {"decision_due", "project_name", "handler_name", "procedure_note"}
+            {"proposed_by", "decision_due", "project_name", "handler_name", "procedure_note"}
         ),
         POLICE_REFERRAL: frozenset(
             {

@@ -81,6 +81,8 @@ CONTEXTS: dict[str, dict[str, Any]] = {
         "office_name": "太原市人力资源和社会保障局",
         "from_office_name": "太原市迎泽区人力资源和社会保障局",
         "to_division_name": "太原市",
+        "workers_involved": 35,
+        "amount_owed": "1234567.50",
         "reason": "该案超过调查处理时限仍未办结",
         "basis": "《劳动保障监察条例》第十三条第二款",
         "decided_on": "2026-02-27",

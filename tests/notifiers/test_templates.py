@@ -110,7 +110,7 @@ def test_escalation_notice_goes_from_the_higher_office_to_the_lower(renderer, ki
     head, addressee = out.text.splitlines()[0], out.text.splitlines()[3]
     assert head == "太原市人力资源和社会保障局"
     assert addressee == "太原市迎泽区人力资源和社会保障局："
-    assert "本机关于2026年2月27日决定，该案自本通知送达之日起由本机关提级办理" in out.text
+    assert "本机关于2026年2月27日决定对该案提级办理，自本通知送达之日起由本机关调查处理" in out.text
     assert "提级事由：该案超过调查处理时限仍未办结" in out.text
     assert "规则" not in out.text
     assert out.subject.endswith("由太原市提级办理")
@@ -178,14 +178,14 @@ def test_decision_request_is_addressed_to_the_decider(renderer, kit):
         "太原市人力资源和社会保障局：",
     ]
     assert "提请事项：提请太原市人力资源和社会保障局对该案挂牌督办" in lines
-    assert "请于2026年3月4日前作出同意或者不同意挂牌督办的决定。" in lines
-    assert "本表仅为提请决定的材料；未经决定同意，不得实施挂牌督办。" in lines
+    assert "请于2026年3月4日前对上述提请事项作出同意或者不同意的决定。" in lines
+    assert "本表仅为提请决定的材料；未经决定同意，不发生挂牌督办的效力。" in lines
     assert "决定意见：□ 同意　　□ 不同意" in lines
     ctx = dict(kit.contexts["提请决定审批表"])
     del ctx["decision_due"]
     text = renderer.render(kit.make_notice("提请决定审批表", context=ctx)).text
     assert "决定期限" not in text
-    assert "请对是否挂牌督办作出决定。" in text
+    assert "请对上述提请事项作出同意或者不同意的决定。" in text
 
 
 def test_referral_letter_carries_what_the_police_need(renderer, kit):
