@@ -65,6 +65,7 @@ from zhiqian.store.tokens import TokenRecord
 from zhiqian.store.tx import Tx
 
 if TYPE_CHECKING:
+    from zhiqian.engine.commands.issue import NoticeIssuer
     from zhiqian.engine.performance_views import Performance
     from zhiqian.engine.reports import ReportCase
     from zhiqian.engine.routing import Router
@@ -207,6 +208,15 @@ class Engine:
     def escalator(self) -> Escalator | None:
         """The escalator evaluated inside every change (None: opened with ``escalate=False``)."""
         return self._escalator
+
+    def _issuer(self) -> NoticeIssuer:
+        """Who issues documents: the escalator's (its router), else one with no directory."""
+        from zhiqian.engine.commands.issue import NoticeIssuer
+        from zhiqian.engine.routing import Router
+
+        if self._escalator is not None:
+            return self._escalator.issuer
+        return NoticeIssuer(self._packs, Router())
 
     def _install_escalator(self, router: Router | None = None) -> Escalator:
         """Evaluate escalation rules inside every change (once; a router given replaces the
@@ -650,6 +660,7 @@ class Engine:
             renderer=renderer,
             quiet=quiet,
             stop=stop,
+            recheck=self._issuer().recheck_waiting,
         )
 
     def make_digests(self, *, at: datetime | None = None) -> int:
@@ -678,12 +689,14 @@ class Engine:
         return show_notice(self._tx, notice_id)
 
     def retry_notice(self, notice_id: int) -> NoticeView:
-        """Put a dead-lettered notice back in the queue."""
+        """Put a dead-lettered notice back in the queue; a waiting document is checked again
+        and released when its facts exist now (``Refused`` naming them while they do not)."""
         from zhiqian.engine.commands.notices import retry_notice
         from zhiqian.engine.queries.notices import view_of
 
         with self._tx.write() as conn:
-            return view_of(retry_notice(conn, notice_id, now=self.clock.now().astimezone(UTC)))
+            now = self.clock.now().astimezone(UTC)
+            return view_of(retry_notice(conn, notice_id, now=now, recheck=self._issuer().recheck))
 
     # -- reports ------------------------------------------------------------------------------
 

@@ -31,8 +31,12 @@ from pydantic import (
 from zhiqian.rules.limits import Limit, parse_limit
 from zhiqian.rules.templates import (
     ESCALATION_NOTICE,
+    LEADER_NOTICE,
     POLICE_REFERRAL,
+    REFERRAL_APPROVAL,
+    DECISION_REQUEST,
     SUPERVISION_NOTICE,
+    TEMPLATE_ALIASES,
     TEMPLATE_IDS,
     TemplateId,
     TemplateName,
@@ -237,9 +241,9 @@ LimitField = Annotated[
 
 
 def _template_alias(value: object) -> object:
-    """``template: police_referral`` is the same as ``template: 移送函``: the loaded pack holds the
-    name (what is stored). Anything else is left for the ``Literal`` to refuse, listing the names."""
-    if isinstance(value, str) and value in TEMPLATE_IDS:
+    """``template: police_referral`` is the same as ``template: 涉嫌犯罪案件移送书`` (and the older
+    name ``移送函``): the loaded pack holds the name (what is stored). Anything else is left for the ``Literal`` to refuse, listing the names."""
+    if isinstance(value, str) and (value in TEMPLATE_IDS or value in TEMPLATE_ALIASES):
         return template_label(value)
     return value
 

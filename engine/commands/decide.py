@@ -22,6 +22,7 @@ from zhiqian.engine.commands.change import Changed, change_case, load_case, stor
 from zhiqian.engine.domain.actions import referral_preconditions
 from zhiqian.engine.domain.clocks import ClockState, recompute
 from zhiqian.engine.domain.decisions import Verdict, already, decider_division
+from zhiqian.engine.domain.documents import referral_document_no
 from zhiqian.engine.domain.governing import Governing, Packs
 from zhiqian.engine.routing import office_name
 from zhiqian.errors import ConflictError, InvalidArgument, Refused, UnknownName
@@ -31,7 +32,7 @@ from zhiqian.store import decisions as decision_store
 from zhiqian.store import sequences as sequence_store
 from zhiqian.store.records import CaseRecord, DecisionRecord
 
-__all__ = ["Decided", "Proposed", "decide", "propose", "referral_document_no", "restart_clocks"]
+__all__ = ["Decided", "Proposed", "decide", "pending_by_act", "propose", "restart_clocks"]
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -257,13 +258,6 @@ def decide(
     return Decided(decision=record, changed=changed, before=case)
 
 
-def referral_document_no(office: str, year: int, number: int) -> str:
-    """The 移送书's number: the issuing office's short name, 移, the year and the sequence —
-    the shape of a 公文 发文字号 (机关代字〔年份〕序号), e.g. 阳泉市郊区人社移〔2026〕3号."""
-    short = office.replace("人力资源和社会保障局", "人社").replace("人力资源和社会保障厅", "人社")
-    return f"{short}移〔{year}〕{number}号"
-
-
 def _take_referral_no(
     conn: sa.Connection, governing: Governing, case: CaseRecord, now: datetime
 ) -> str:
@@ -272,7 +266,7 @@ def _take_referral_no(
     number = sequence_store.next_document_no(
         conn, division=division, kind="police_referral", year=year
     )
-    return referral_document_no(office_name(division), year, number)
+    return referral_document_no(division, year, number)
 
 
 def restart_clocks(

@@ -123,8 +123,9 @@ def test_mini_loads(tmp_path: Path) -> None:
         (
             "template: 超期预警",
             "template: 催办单",
-            "25: escalations[late].do[0].notify.template: Input should be '超期预警', '督办通知', "
-            "'提级办理通知书', '移送函' or '每日台账摘要'",
+            "25: escalations[late].do[0].notify.template: Input should be '超期预警', '催办提醒', "
+            "'挂牌督办通知书', '提级办理通知书', '领导包案通知', '垫付建议', '移送审批表', "
+            "'提请决定审批表', '涉嫌犯罪案件移送书' or '每日台账摘要'",
         ),
         (
             "do: [{notify: {to: [office], template: 超期预警}}]",
