@@ -429,12 +429,30 @@ class Engine:
             )
 
     def _issue_decision_request(
-        self, conn: sa.Connection, changed: Any, decision: Any, now: datetime
+        self, conn: sa.Connection, changed: change_cmd.Changed, decision: Any, now: datetime
     ) -> None:
-        """The decider's form (移送审批表 …): issued with the proposal."""
+        """The decider's form (移送审批表, 提请决定审批表): issued with the proposal."""
+        case = changed.case
+        self._issuer().decision_request(
+            conn, self._packs.of(case), case, changed.clocks, now, decision
+        )
 
-    def _issue_act_documents(self, conn: sa.Connection, decided: Any, now: datetime) -> None:
-        """The act's formal document, issued with the approval."""
+    def _issue_act_documents(
+        self, conn: sa.Connection, decided: decide_cmd.Decided, now: datetime
+    ) -> None:
+        """The act's formal document (移送书, 挂牌督办通知书 …): issued with the approval."""
+        if decided.decision.status != "approved":
+            return
+        case = decided.changed.case
+        self._issuer().act_documents(
+            conn,
+            self._packs.of(case),
+            case,
+            decided.changed.clocks,
+            now,
+            decided.decision,
+            before=decided.before,
+        )
 
     def record_access(
         self, case_id: int, *, actor: str, what: str, at: datetime | None = None

@@ -31,10 +31,7 @@ from pydantic import (
 from zhiqian.rules.limits import Limit, parse_limit
 from zhiqian.rules.templates import (
     ESCALATION_NOTICE,
-    LEADER_NOTICE,
     POLICE_REFERRAL,
-    REFERRAL_APPROVAL,
-    DECISION_REQUEST,
     SUPERVISION_NOTICE,
     TEMPLATE_ALIASES,
     TEMPLATE_IDS,

@@ -332,14 +332,21 @@ class Escalator:
         )
         held.took(proposed.changed)
         decision = proposed.decision
-        return {
+        issued = self.issuer.decision_request(
+            held.conn, held.governing, held.case, held.clocks, now, decision
+        )
+        out: dict[str, Any] = {
             "kind": kind,
             "outcome": "proposed",
             "decision": decision.id,
+            "notices": list(issued),
             "event_seq": decision.proposed_seq,
             "decider": decision.decider_role,
             "decider_division": decision.decider_division,
         }
+        if issued.refused:
+            out["not_issued"] = issued.refused
+        return out
 
     # -- notices ---------------------------------------------------------------------------------
 

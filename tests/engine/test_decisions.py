@@ -7,6 +7,7 @@ The walk of issue 10 on both databases: screening → pending decision → appro
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -86,8 +87,8 @@ def test_approval_performs_the_referral_numbers_it_and_police_file(db_url: str) 
         assert decided[0].decided_by == "局长-李明"
         assert decided[0].decided_at == clock.now()
         year = clock.now().year
-        assert decided[0].document_no == f"阳泉市城区人社移〔{year}〕1号"
-        assert decided[1].document_no == f"阳泉市城区人社移〔{year}〕2号"
+        assert decided[0].document_no == f"城区人社移〔{year}〕1号"
+        assert decided[1].document_no == f"城区人社移〔{year}〕2号"
         case = eng.get(first)
         assert case.police_referred_at == clock.now()
         steps = [(e.event, e.actor) for e in case.events][-2:]
@@ -105,6 +106,19 @@ def test_approval_performs_the_referral_numbers_it_and_police_file(db_url: str) 
         clock.advance(hours=3)
         eng.act(first, "police_received", actor="监察员-王")
         eng.act(first, "police_filed", actor="监察员-王", params={"no": "阳公刑立字〔2026〕12号"})
+        # The documents: the 移送审批表 went to the head with the proposal; the numbered
+        # 移送书, with the approver and the day of the decision, only after the approval.
+        mine = [n for n in eng.notices() if n.case_id == first]
+        templates = [n.template for n in mine]
+        assert "移送审批表" in templates
+        letters = [n for n in mine if n.template == "涉嫌犯罪案件移送书"]
+        assert sorted(n.channel for n in letters) == ["file", "log"]  # one copy per channel
+        text = eng.notice(letters[0].id).text or ""
+        assert decided[0].document_no in text
+        assert "草稿" not in text
+        assert "批准" in text
+        day = clock.now().astimezone(ZoneInfo("Asia/Shanghai"))
+        assert f"{day.year}年{day.month}月{day.day}日" in text
         filed = eng.get(first).events[-1]
         assert (filed.event, filed.at) == ("police_filed", clock.now())
         assert eng.verify_audit() == []
@@ -134,6 +148,9 @@ def test_rejection_performs_nothing_and_records_why(db_url: str) -> None:
         clocks = {c.id: c for c in case.clocks}
         assert clocks["referral_decision"].status == "stopped"
         assert "referral_transfer" not in clocks
+        mine = [n.template for n in eng.notices() if n.case_id == case_id]
+        assert "移送审批表" in mine
+        assert "涉嫌犯罪案件移送书" not in mine  # rejected: no letter to the police
         assert all(d.act != "refer_police" for d in eng.decisions(status="pending"))
 
 
