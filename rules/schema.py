@@ -190,6 +190,7 @@ INTERNAL_EVENTS: Final = frozenset(
         "supervise",  # 挂牌督办
         "require_report",  # a follow-up report was required
         "blacklist",  # 列入失信联合惩戒名单 (approved)
+        "police_filed",  # 公安机关立案 (the police's decision, recorded by the office)
         # a decision on an act the law reserves to a person: proposed, then approved or rejected
         *(
             f"{step}_{act}"

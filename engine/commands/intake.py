@@ -58,6 +58,7 @@ def open_case(
             "project_kind": str(project.kind) if project else None,
             "workers": complaint.workers,
             "migrant_workers": complaint.migrant_workers,
+            "contracted_migrant_workers": complaint.contracted_migrant_workers,
             "amount": complaint.amount,
             "migrant_amount": complaint.migrant_amount,
             "complainant_name": complaint.complainant.name,

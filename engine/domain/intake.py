@@ -10,6 +10,8 @@ Other systems post complaints as JSON with these field names::
       "employer": {"name": "…", "uscc": "91140302MA0…", "category": "construction"},
       "project": {"name": "…", "kind": "government"},  # or null: not a project
       "workers": 12, "migrant_workers": 10,
+      "contracted_migrant_workers": 6,            # of them with a written labour contract; omit
+                                                  # or null when not known (附件2 column 4)
       "amount": "186000.00", "migrant_amount": "150000",  # yuan, decimal strings (ints accepted)
       "complainant": {"name": "张三", "phone": "13812345678", "id_number": "…"},
       "flags": ["collective"],                    # collective, malicious, absconded, sensitive
@@ -399,15 +401,20 @@ def _amount(value: object) -> Decimal:
     return amount.quantize(Decimal("0.01"))
 
 
-def _count(what: str) -> BeforeValidator:
-    def check(value: object) -> int:
-        if isinstance(value, bool) or not isinstance(value, int):
-            raise _bad(f"{what} must be a whole number (a JSON integer), not {_type_name(value)}")
-        if value > MAX_WORKERS:
-            raise _bad(f"{what} is more than the largest number accepted ({MAX_WORKERS})")
-        return value
+def _whole(value: object, what: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise _bad(f"{what} must be a whole number (a JSON integer), not {_type_name(value)}")
+    if value > MAX_WORKERS:
+        raise _bad(f"{what} is more than the largest number accepted ({MAX_WORKERS})")
+    return value
 
-    return BeforeValidator(check)
+
+def _count(what: str) -> BeforeValidator:
+    return BeforeValidator(lambda value: _whole(value, what))
+
+
+def _optional_count(what: str) -> BeforeValidator:
+    return BeforeValidator(lambda value: None if value is None else _whole(value, what))
 
 
 def _workers(value: int) -> int:
@@ -422,6 +429,21 @@ def _migrant_workers(value: int, info: ValidationInfo) -> int:
     workers = info.data.get("workers")
     if isinstance(workers, int) and value > workers:
         raise _bad(f"{value} migrant workers is more than the {workers} workers in total")
+    return value
+
+
+def _contracted(value: int | None, info: ValidationInfo) -> int | None:
+    # None is "not known", never 0: 附件2 leaves column 4 blank for it rather than count nobody.
+    if value is None:
+        return None
+    if value < 0:
+        raise _bad("the number of migrant workers with a labour contract cannot be negative")
+    migrants = info.data.get("migrant_workers")
+    if isinstance(migrants, int) and value > migrants:
+        raise _bad(
+            f"{value} migrant workers with a labour contract is more than the {migrants} "
+            "migrant workers involved"
+        )
     return value
 
 
@@ -506,6 +528,11 @@ class Complaint(_Model):
     migrant_workers: Annotated[
         StrictInt, _count("migrant workers"), AfterValidator(_migrant_workers)
     ]
+    contracted_migrant_workers: Annotated[
+        StrictInt | None,
+        _optional_count("the number of migrant workers with a labour contract"),
+        AfterValidator(_contracted),
+    ] = None
     amount: Money
     migrant_amount: Annotated[Decimal, BeforeValidator(_amount), AfterValidator(_migrant_amount)]
     complainant: Complainant

@@ -128,6 +128,11 @@ class ComplaintIn(_In):
     project: ProjectIn | None = Field(None, description="工程项目；非项目欠薪为 null")
     workers: int = Field(description="涉及人数（≥1）", examples=[37])
     migrant_workers: int = Field(description="其中农民工人数", examples=[4])
+    contracted_migrant_workers: int | None = Field(
+        None,
+        description="其中签订劳动合同的农民工人数（附件2第4栏）；不知道时省略或为 null，不要填0",
+        examples=[3],
+    )
     amount: str | int = Field(
         description="欠薪金额（元），十进制字符串，至多两位小数", examples=["537918.15"]
     )
