@@ -7,6 +7,7 @@ The walk of issue 10 on both databases: screening → pending decision → appro
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -237,3 +238,37 @@ def test_an_undecided_referral_escalates_like_any_clock(db_url: str) -> None:
         assert _referral(eng, case_id).status == "pending"
         reminders = [n for n in eng.notices() if n.rule_id == "decision_overdue"]
         assert reminders
+
+
+def test_column_19_counts_approved_referrals_and_column_20_police_filings(db_url: str) -> None:
+    from zhiqian.engine.reports import campaign_report
+
+    clock = FrozenClock(START)
+
+    def form(eng: Engine) -> Any:
+        return campaign_report(
+            eng.report_cases(),
+            period_from=START.date(),
+            period_to=(clock.now() + timedelta(days=1)).date(),
+            unit_name="阳泉市城区人力资源和社会保障局",
+            made_at=clock.now(),
+        )
+
+    with Engine.open(db_url, create=True, clock=clock) as eng:
+        approved = _crime_case(eng, clock, seed=5)
+        rejected = _crime_case(eng, clock, seed=6)
+        total = form(eng).row("total")
+        assert (total.figure(19), total.figure(20)) == (0, 0)  # screened is not referred
+        eng.decide(
+            approved, _referral(eng, approved).id, "approve", actor="局长-李明", reason="同意"
+        )
+        eng.decide(
+            rejected, _referral(eng, rejected).id, "reject", actor="局长-李明", reason="已支付"
+        )
+        total = form(eng).row("total")
+        assert (total.figure(19), total.figure(20)) == (1, 0)
+        clock.advance(hours=2)
+        eng.act(approved, "police_received", actor="监察员-王")
+        eng.act(approved, "police_filed", actor="监察员-王")
+        total = form(eng).row("total")
+        assert (total.figure(19), total.figure(20)) == (1, 1)
