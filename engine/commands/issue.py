@@ -25,7 +25,8 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable, Mapping, Sequence
-from datetime import datetime, timedelta
+from dataclasses import replace
+from datetime import datetime
 from typing import Any, Final
 
 import sqlalchemy as sa
@@ -58,7 +59,7 @@ from zhiqian.rules.templates import (
     template_label,
 )
 from zhiqian.store import clocks as clock_store
-from zhiqian.store import events as event_store
+from zhiqian.store import decisions as decision_store
 from zhiqian.store.cases import get_case
 from zhiqian.store.outbox import NoticeRecord, release_waiting, still_waiting, waiting_notices
 from zhiqian.store.records import CaseRecord, DecisionRecord
@@ -451,46 +452,12 @@ class NoticeIssuer:
     def _pending_decision(
         self, conn: sa.Connection, case: CaseRecord, clock: ClockState
     ) -> DecisionRecord | None:
-        """The undecided decision whose ``propose_<act>`` event started ``clock``, or None."""
-        events = event_store.events_of(conn, case.id)
-        closed: set[str] = set()
-        for event in events:
-            if event.event.startswith(("approve_", "reject_", "withdraw_")):
-                found = _decision_id(event.payload)
-                if found is not None:
-                    closed.add(found)
-        for event in reversed(events):
-            if not event.event.startswith("propose_"):
-                continue
-            if abs(event.at - clock.started_at) > timedelta(seconds=1):
-                continue
-            payload = event.payload or {}
-            found = _decision_id(payload)
-            if found is None or found in closed or not found.isdigit():
-                return None
-            params = payload.get("params")
-            return DecisionRecord(
-                id=int(found),
-                case_id=case.id,
-                act=str(payload.get("act") or event.event.removeprefix("propose_")),
-                status="pending",
-                rule_id=event.rule_id,
-                proposed_by=event.actor,
-                proposed_at=event.at,
-                proposed_seq=event.seq,
-                params=params if isinstance(params, dict) else {},
-                grounds=str(payload.get("grounds") or ""),
-                decider_role=str(payload.get("decider_role") or "负责人"),
-                decider_division=str(payload.get("decider_division") or case.handling_region),
-                clock_id=clock.clock_id,
-                due_at=clock.deadline_at,
-                decided_by=None,
-                decided_at=None,
-                decision_reason=None,
-                decided_seq=None,
-                act_seq=None,
-                document_no=None,
-            )
+        """The undecided decision whose legal clock ``clock`` is, or None. Matched on the
+        clock's id as the decision recorded it, never on times alone: a 责令支付 order served in
+        the same second as a rule's proposal is no decision, and its warning stays a 超期预警."""
+        for decision in decision_store.of_case(conn, case.id):
+            if decision.status == decision_store.PENDING and decision.clock_id == clock.clock_id:
+                return replace(decision, due_at=clock.deadline_at or decision.due_at)
         return None
 
     # -- queueing -------------------------------------------------------------------------------------
@@ -562,13 +529,3 @@ class NoticeIssuer:
             if notice_id is not None:
                 issued.append(notice_id)
         return issued
-
-
-def _decision_id(payload: Mapping[str, Any] | None) -> str | None:
-    if not payload:
-        return None
-    for key in ("decision", "decision_id"):
-        value = payload.get(key)
-        if value is not None:
-            return str(value)
-    return None
