@@ -480,7 +480,7 @@ class NoticeIssuer:
         digest role), waiting (a fact missing) or pending."""
         issued = issued if issued is not None else Issued()
         digest = pack.routing.digest
-        seen: set[tuple[str, str]] = set()
+        seen: set[tuple[str, str, str]] = set()
         context = dict(draft.context)
         reason: str | None = None
         exempt: frozenset[str] = frozenset()
@@ -489,9 +489,12 @@ class NoticeIssuer:
             context[WAITING_KEY] = {**draft.lookup, "facts": list(draft.missing)}
             exempt = frozenset().union(*(_FACT_KEYS[m] for m in draft.missing))
         for recipient in recipients:
+            # A copy that fell back to the log stands for the channel it could not use (its key
+            # and note name it): two such copies are two undelivered channels, not one address.
             same = (
                 recipient.channel,
                 recipient.address or f"{recipient.division}|{recipient.name}",
+                recipient.key if recipient.note else "",
             )
             if same in seen:
                 continue  # one copy per recipient and channel
