@@ -49,7 +49,8 @@ OUTWARD_ROUTING = """\
 
 
 def _major(seed: int) -> dict[str, Any]:
-    """A case the national pack supervises on receipt (100+ workers): 督办通知 to the city."""
+    """A case whose 挂牌督办 the national pack proposes on receipt (100+ workers): the
+    提请决定审批表 to the city office, which decides; and 领导包案, the form to the head (log)."""
     return sample_complaint(
         seed,
         workers=120,
@@ -170,9 +171,12 @@ def test_outage_then_recovery_delivers_every_notice_exactly_once(
         for seed in range(5):
             eng.receive(_major(seed))
         outward = [n for n in eng.notices() if n.channel in ("email", "webhook")]
-        assert len(outward) == 10  # 5 督办通知 × (email, webhook) to the city office
+        assert len(outward) == 10  # 5 提请决定审批表 (挂牌督办) × (email, webhook) to the city
+        assert {(n.template, n.recipient) for n in outward} == {
+            ("提请决定审批表", "city_office@140300")
+        }
         first = eng.deliver_notices(notifiers, rng=rng)
-        assert first.sent == 5  # the leaders' log notices
+        assert first.sent == 5  # the heads' forms for 领导包案, on the log
         assert first.retried == 10
         for _ in range(3):  # still down: each pass waits for the back-off
             clock.advance(hours=2)
@@ -225,7 +229,7 @@ def test_backoff_grows_with_jitter_then_dead_letter_and_retry(engine: Engine) ->
     assert (again.status, again.attempts) == ("pending", 0)
     assert engine.deliver_notices(notifiers, policy=policy, rng=rng).sent == 1
     assert [s.notice.id for s in memory.sent] == [dead[0].id]
-    with pytest.raises(Refused, match="only a dead or pending notice"):
+    with pytest.raises(Refused, match="only a dead, pending or waiting notice"):
         engine.retry_notice(dead[0].id)
     with pytest.raises(Refused, match="no notice"):
         engine.retry_notice(10_000)
@@ -306,9 +310,12 @@ def test_a_role_without_address_goes_to_the_log_and_says_so(db_url: str, pack: P
         install(eng, router=Router(environ={}))
         eng.receive(_major(4))
         city = [n for n in eng.notices() if n.recipient.startswith("city_office@")]
+    # supervise_major proposes 挂牌督办: the city office decides, and gets the 提请决定审批表
+    assert {n.template for n in city} == {"提请决定审批表"}
     assert {n.channel for n in city} == {"log"}
     assert len(city) == 2  # one per configured channel: nothing silently merged or lost
     assert all(n.note and "ZQ_CITY" in n.note for n in city)
+    assert sorted("webhook" in (n.note or "") for n in city) == [False, True]  # each names its own
 
 
 def test_division_specific_address_wins(tmp_path: Path) -> None:
