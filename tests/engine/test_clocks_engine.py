@@ -375,3 +375,21 @@ def test_record_access_is_chained_in_every_state(engine: Engine) -> None:
     assert stored.version == len(stored.events) == 3
     assert stored.state == "dismissed"
     assert engine.verify_audit() == []
+
+
+def test_an_orders_warning_stays_a_warning_beside_a_proposal_of_the_same_second(
+    engine: Engine, clock: FrozenClock
+) -> None:
+    # A major case: its rules propose 挂牌督办 and 领导包案 on receipt, and the clerk serves the
+    # 责令支付 order in that same second. The order's warning is the handler's 超期预警, not a
+    # 催办提醒 for one of the decisions (their clocks are their own).
+    case = engine.receive(sample_complaint(12, received_at=cst(2026, 1, 30, 8, 0), workers=120))
+    for event in ("verify", "handle"):
+        engine.act(case.id, event, actor="a")
+    engine.act(case.id, "order_payment", actor="a", params={"due": "2026-02-06"})
+    started = {c.id: c.started_at for c in engine.get(case.id).clocks}
+    assert started["order_payment"] == started["decide_supervise"] == clock.now()
+    clock.set(cst(2026, 2, 6, 9, 0))  # the order's last working day: its warning is due
+    engine.sweep()
+    warned = [n for n in engine.notices() if n.rule_id == "warn.order_payment.0"]
+    assert [(n.template, n.recipient) for n in warned] == [("超期预警", "handler@140302")]
