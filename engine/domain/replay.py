@@ -15,8 +15,8 @@ as ``commands.change`` fed them to the governing pack when they happened:
   complaint states (workers, amounts, channel, employer, project) are read as they stand;
 * the per-case inputs recorded on events are applied again: the period of a 责令支付 order
   (``order_payment``), an approved 延期 (``extend``: refused under the candidate's bound, the
-  case says so), and ``raise_level`` with ``clocks: restart`` (a new cycle of every clock whose
-  limit is the pack's);
+  case says so), and a rule's ``raise_level`` with ``clocks: restart`` (a new cycle of every
+  clock whose limit is the pack's);
 * ``pii_shown`` is not a change of the case (``commands.change.record_access`` moves no clock).
 
 Replaying with the pack that governs the case gives back its stored clocks (a test holds the
@@ -146,7 +146,7 @@ def replay_clocks(
         clocks.update(changed)
         if ev.event == "extend":
             _extend(candidate, case, ev, clocks, notes)
-        if ev.event == "raise_level" and payload.get("clocks") == "restart":
+        if _restarts(ev):
             clocks.update(restart_clocks(candidate, clocks, ev.at))
     return Replayed(clocks=clocks, notes=tuple(notes))
 
@@ -176,6 +176,16 @@ def restart_clocks(
             fresh = recompute(spec, fresh, pack=gov.pack, calendar=gov.calendar)
         changed[clock_id] = fresh
     return changed
+
+
+def _restarts(ev: EventRecord) -> bool:
+    """A 提级 by a rule with ``clocks: restart`` (the escalator restarts the clocks after its
+    event; a clerk's ``raise_level`` records its params but restarts nothing)."""
+    return (
+        ev.event == "raise_level"
+        and ev.rule_id is not None
+        and (ev.payload or {}).get("clocks") == "restart"
+    )
 
 
 def _change_time(ev: EventRecord) -> datetime:
