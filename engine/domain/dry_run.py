@@ -229,9 +229,9 @@ def _firings(
         return []
     ctx = candidate.governing.context(case, now=now, clocks=clocks.values())
     out: list[RuleFiring] = []
-    for spec in pack.escalations:
+    for spec, condition in candidate.rules:
         key = cycle_key(spec, clocks, now=now, tz=pack.timezone)
-        if (spec.id, key) in fired or not spec.condition.evaluate(ctx):
+        if (spec.id, key) in fired or not condition.evaluate(ctx):
             continue
         out.append(
             RuleFiring(

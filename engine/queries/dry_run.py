@@ -56,7 +56,7 @@ def dry_run(
                 break
             last = rows[-1].id
             ids = [r.id for r in rows]
-            clocks = clock_store.load_clocks_many(conn, ids)
+            clocks = clock_store.load_clock_states_many(conn, ids)
             events = event_store.events_of_many(conn, ids)
             fired = escalation_store.fired_keys_many(conn, ids)
         for case in rows:
