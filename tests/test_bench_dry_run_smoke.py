@@ -25,7 +25,7 @@ def test_the_dry_run_benchmark_measures_its_three_contenders(tmp_path: Path) -> 
     assert set(figures) == {
         f"{name}, {suffix}"
         for name in ("reads only", "dry run, governing pack", "dry run, candidate")
-        for suffix in ("12 cases", "per case")
+        for suffix in ("12 cases", "per case", "CPU per case")
     }
     assert all(value > 0 for value in figures.values())
     assert "governing pack: 12 cases looked at, 0 with changes" in " ".join(section.notes)

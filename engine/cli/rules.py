@@ -322,7 +322,7 @@ def rules_dry_run(
     tz = candidate.timezone
     with (
         open_engine(state, at) as engine,
-        progress("dry-run", None, enabled=fmt == "table") as advance,
+        progress("试运行", None, enabled=fmt != "json") as advance,
     ):
         result = engine.dry_run(candidate, every_pack=every_pack, region=region, progress=advance)
     if fmt == "json":
