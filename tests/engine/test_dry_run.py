@@ -368,3 +368,45 @@ def test_the_demo_campaign_replayed_under_its_own_pack_changes_nothing(tmp_path:
     assert moved.totals.later == 0
     assert {c.clock for case in moved.cases for c in case.clocks} == {"investigation"}
     assert all(c.workdays == -20 for case in moved.cases for c in case.clocks)
+
+
+RESTARTING = """\
+pack: national
+version: "2026.5"
+extends: national
+escalations:
+  - id: raise_filed_case
+    label: 立案后提级办理（测试）
+    when: state == "handling" and level == "county"
+    do:
+      - raise_level: {clocks: restart}
+    basis: 测试：提级后重新起算
+    status: L
+"""
+
+
+def test_a_rules_raise_with_restart_is_replayed(
+    db_url: str, clock: FrozenClock, candidate: Path, tmp_path: Path
+) -> None:
+    """The escalator restarts the clocks after a rule's 提级 (``clocks: restart``): the replay
+    does it too — the pack that did it changes nothing, and a candidate counts its own limit
+    from the restart, not from 立案 (the 提级 happened: a new pack does not undo it)."""
+    path = tmp_path / "restarting.yaml"
+    path.write_text(RESTARTING, encoding="utf-8")
+    with Engine.open(db_url, create=True, clock=clock, pack=path) as engine:
+        case_id = engine.receive(complaint(61)).id
+        walk(engine, case_id, "verify", "file")
+        clock.set(cst(2026, 3, 4, 9, 0))  # two working days after 立案
+        engine.act(case_id, "handle", actor="监察员")
+        view = engine.get(case_id)
+        assert (view.level, view.handling_region) == ("city", "140300")
+        investigation = next(c for c in view.clocks if c.id == "investigation")
+        assert investigation.started_at == cst(2026, 3, 4, 9, 0)  # restarted at the 提级
+
+        assert engine.dry_run(path).cases == ()
+        (case,) = engine.dry_run(candidate).cases
+    moves = {c.clock: c for c in case.clocks}
+    assert moves["investigation"].old_deadline == end_of(nth_workday_after(date(2026, 3, 4), 60))
+    assert moves["investigation"].new_deadline == end_of(nth_workday_after(date(2026, 3, 4), 45))
+    # and the candidate's new clock starts on the entry into handling, as recorded
+    assert moves["handling_report"].change == "starts"
