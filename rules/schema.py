@@ -7,7 +7,7 @@ escalations, routing) is evaluated by the engine and the daemon.
 from __future__ import annotations
 
 import re
-from datetime import date, time
+from datetime import date, datetime, time, tzinfo
 from decimal import Decimal
 from enum import StrEnum
 from typing import TYPE_CHECKING, Annotated, Final, Literal
@@ -57,6 +57,7 @@ __all__ = [
     "EscalationSpec",
     "EventSpec",
     "ExtensionSpec",
+    "InForce",
     "LifecycleSpec",
     "LightsSpec",
     "LimitField",
@@ -410,6 +411,8 @@ class EscalationSpec(_Strict):
     status: Status
     once: bool = True  # fire once per case (per clock cycle of the clocks it reads)
     note: str | None = None
+    # the days the rule's basis is in force; outside them its condition is false (None: always)
+    in_force: InForce | None = None
     _condition: Condition | None = PrivateAttr(default=None)
 
     _id = field_validator("id")(_check_ident)
@@ -430,13 +433,40 @@ class EscalationSpec(_Strict):
 
 
 class ParamSpec(_Strict):
-    """A named value visible to conditions as ``params.NAME``; every value names its basis."""
+    """A named value visible to conditions as ``params.NAME``; every value names its basis.
+
+    ``local_default: true`` marks a figure no national text fixes — taken from a province's
+    rule or from practice — that a province or city pack should set for itself (override the
+    param by name). Such a param has status L or CONV and names in ``example`` the document its
+    figure was taken from; its ``basis`` stays the law that leaves the figure to the office.
+    ``in_force``: the days the value applies; a condition reading the param is false outside
+    them (the figure did not exist yet, or no longer does).
+    """
 
     value: Decimal | bool | str
     label: str | None = None
     basis: NonEmpty
     status: Status
     note: str | None = None
+    local_default: bool = False
+    example: NonEmpty | None = None
+    in_force: InForce | None = None
+
+    @model_validator(mode="after")
+    def _local(self) -> ParamSpec:
+        if self.local_default and self.status not in (Status.L, Status.CONV):
+            raise ValueError(
+                f"a local default has status L or CONV (a figure from a province or from "
+                f"practice), not {self.status.value}: a figure the law fixes is not a default"
+            )
+        if self.local_default and self.example is None:
+            raise ValueError(
+                "a local default names in example the document its figure was taken from "
+                "(e.g. 黑龙江《重大劳动保障违法案件挂牌督办制度》（2013）)"
+            )
+        if self.example is not None and not self.local_default:
+            raise ValueError("example belongs to a local default: add local_default: true")
+        return self
 
     @field_validator("value", mode="before")
     @classmethod
@@ -476,6 +506,69 @@ class EffectiveSpec(_Strict):
         if isinstance(self.to, date) and self.to < self.from_:
             raise ValueError(f"effective.from {self.from_} is after effective.to {self.to}")
         return self
+
+
+def _in_force_day(value: object) -> object:
+    """A day in ``in_force``: a YAML date (``2022-01-01``) or its ISO text; a datetime, a
+    number or anything else is refused (pydantic would read ``20220101`` as a Unix time)."""
+    if value is None or (isinstance(value, date) and not isinstance(value, datetime)):
+        return value
+    if isinstance(value, str):
+        try:
+            return date.fromisoformat(value.strip())
+        except ValueError:
+            pass
+    raise ValueError(f"use a date such as 2022-01-01 (the day itself, no time), got {value!r}")
+
+
+InForceDay = Annotated[date | None, BeforeValidator(_in_force_day)]
+
+
+class InForce(_Strict):
+    """The days a rule, clock or param is in force (施行期间): ``from`` and ``to`` are both
+    included, and either may be left open. A case uses what was in force on the local day
+    of the moment it is judged at (the event's, or the timer's) — a rule from a 2021 notice
+    does nothing on a 2019 case.
+
+    ``from`` is the day the document took effect (施行日期; for a notice without one, the day it
+    was issued, or the first day of the window it declares); ``to`` the last day it applied
+    (the day before its repeal took effect, the last day of a campaign)."""
+
+    from_: InForceDay = Field(default=None, alias="from")
+    to: InForceDay = None
+
+    @model_validator(mode="after")
+    def _window(self) -> InForce:
+        if self.from_ is None and self.to is None:
+            raise ValueError("in_force needs from, to or both (leave in_force out when always)")
+        if self.from_ is not None and self.to is not None and self.to < self.from_:
+            raise ValueError(f"in_force.from {self.from_} is after in_force.to {self.to}")
+        return self
+
+    def covers(self, day: date) -> bool:
+        """Whether ``day`` (a local calendar day) lies in the window."""
+        return (self.from_ is None or self.from_ <= day) and (self.to is None or day <= self.to)
+
+    def covers_moment(self, moment: datetime, tz: tzinfo) -> bool:
+        """Whether the local day of the aware ``moment`` in ``tz`` lies in the window."""
+        return self.covers(moment.astimezone(tz).date())
+
+    def text(self) -> str:
+        """The window in words: ``2022-01-01 起施行``, ``2019-11-15 至 2020-01-23``, ``至 … 止``."""
+        if self.from_ is not None and self.to is not None:
+            return f"{self.from_.isoformat()} 至 {self.to.isoformat()}"
+        if self.from_ is not None:
+            return f"{self.from_.isoformat()} 起施行"
+        assert self.to is not None
+        return f"至 {self.to.isoformat()} 止"
+
+    def why_not(self, day: date) -> str | None:
+        """None when ``day`` is covered; otherwise 未施行 / 已失效 with the window."""
+        if self.from_ is not None and day < self.from_:
+            return f"未施行（{self.text()}）"
+        if self.to is not None and day > self.to:
+            return f"已失效（{self.text()}）"
+        return None
 
 
 RollOver = Literal["holiday", "non_workday", "none"]  # as zhiqian.rules.deadlines.RollOver
