@@ -126,6 +126,7 @@ _KNOWN_FLAGS: Final = (
     "extreme",
     "cannot_pay",
     "old_case",
+    "serious_impact",
 )
 _KINDS: Final = (
     "clocks",
@@ -864,7 +865,8 @@ class _Checker:
         path: tuple[Any, ...] = ("escalations", esc.id)
         cond = self._compile(esc.when, (*path, "when"))
         if cond is not None:
-            esc._condition = cond
+            rule_window = () if esc.in_force is None else (("规则", esc.in_force),)
+            esc._condition = cond.within(rule_window)
         lifecycle_events = {e.id for e in self.spec.lifecycle.events} | self.broken.get(
             "events", set()
         )
@@ -947,7 +949,17 @@ class _Checker:
         except RuleError as exc:
             self.problems.extend(exc.problems)
             return None
-        return self._at_the_edges(condition, path)
+        checked = self._at_the_edges(condition, path)
+        if checked is None:
+            return None
+        # a param in force only on some days makes every condition reading it false on the others
+        return checked.within(
+            [
+                (f"参数 {name}", window)
+                for name in sorted(checked.params)
+                if (window := self.spec.params[name].in_force) is not None
+            ]
+        )
 
     def _at_the_edges(self, condition: Condition, path: tuple[Any, ...]) -> Condition | None:
         """Run a compiled condition on boundary cases: one that fails there (``amount /

@@ -60,6 +60,8 @@ def open_case(
             "migrant_workers": complaint.migrant_workers,
             "amount": complaint.amount,
             "migrant_amount": complaint.migrant_amount,
+            "largest_owed": complaint.largest_owed,
+            "largest_owed_months": complaint.largest_owed_months,
             "complainant_name": complaint.complainant.name,
             "complainant_phone": complaint.complainant.phone,
             "complainant_id_number": complaint.complainant.id_number,
