@@ -86,6 +86,7 @@ from zhiqian.rules.schema import (
     EffectiveSpec,
     EscalationSpec,
     EventSpec,
+    InForce,
     LifecycleSpec,
     PackSpec,
     ParamSpec,
@@ -863,10 +864,9 @@ class _Checker:
     # -- escalations
     def _escalation(self, esc: EscalationSpec) -> None:
         path: tuple[Any, ...] = ("escalations", esc.id)
-        cond = self._compile(esc.when, (*path, "when"))
+        cond = self._compile(esc.when, (*path, "when"), in_force=esc.in_force)
         if cond is not None:
-            rule_window = () if esc.in_force is None else (("规则", esc.in_force),)
-            esc._condition = cond.within(rule_window)
+            esc._condition = cond
         lifecycle_events = {e.id for e in self.spec.lifecycle.events} | self.broken.get(
             "events", set()
         )
@@ -936,7 +936,11 @@ class _Checker:
                     "no legal time limit is that long",
                 )
 
-    def _compile(self, text: str, path: tuple[Any, ...]) -> Condition | None:
+    def _compile(
+        self, text: str, path: tuple[Any, ...], *, in_force: InForce | None = None
+    ) -> Condition | None:
+        """``text`` compiled and run at the edges; false outside the days the rule (``in_force``)
+        and every param it reads are in force."""
         node, _ = _walk_to(self.root, path)
         try:
             condition = compile_condition(
@@ -952,14 +956,14 @@ class _Checker:
         checked = self._at_the_edges(condition, path)
         if checked is None:
             return None
+        windows = [] if in_force is None else [("规则", in_force)]
         # a param in force only on some days makes every condition reading it false on the others
-        return checked.within(
-            [
-                (f"参数 {name}", window)
-                for name in sorted(checked.params)
-                if (window := self.spec.params[name].in_force) is not None
-            ]
-        )
+        windows += [
+            (f"参数 {name}", window)
+            for name in sorted(checked.params)
+            if (window := self.spec.params[name].in_force) is not None
+        ]
+        return checked.within(windows)
 
     def _at_the_edges(self, condition: Condition, path: tuple[Any, ...]) -> Condition | None:
         """Run a compiled condition on boundary cases: one that fails there (``amount /
