@@ -630,8 +630,12 @@ def boundary_contexts(
         ),
         (
             "what one worker is owed recorded",
-            _replace(base, amount=Decimal("8000.00"), largest_owed=Decimal("8000.00"),
-                     largest_owed_months=1),
+            _replace(
+                base,
+                amount=Decimal("8000.00"),
+                largest_owed=Decimal("8000.00"),
+                largest_owed_months=1,
+            ),
         ),
         (
             "an amount owed but no migrant workers",

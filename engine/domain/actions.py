@@ -242,8 +242,7 @@ def referral_preconditions(
         group_text = f"{row.workers} workers, fewer than the {group_workers} of branch (二)"
     if owed is None:
         single_text = (
-            "what one worker is owed is not recorded "
-            "(record_arrears largest_owed=… months=…)"
+            "what one worker is owed is not recorded (record_arrears largest_owed=… months=…)"
         )
     elif months is None:
         single_text = (

@@ -525,7 +525,8 @@ def test_a_rule_is_false_outside_its_dates_and_an_override_keeps_them(tmp_path: 
     )
     pack = load_pack(child, search_path=[tmp_path])
     late = pack.escalation("late")
-    assert late.in_force is not None and late.in_force.text() == "2022-01-01 起施行"
+    assert late.in_force is not None
+    assert late.in_force.text() == "2022-01-01 起施行"
 
     def holds(at: datetime) -> bool:
         ctx = ConditionContext(
@@ -596,6 +597,7 @@ def test_a_local_default_loads_and_a_child_replaces_it(tmp_path: Path) -> None:
         "  big: {value: 20, basis: 本省规定, status: L}\n",
     )
     parent = load_pack(tmp_path / "mini.yaml")
-    assert parent.params["big"].local_default and parent.params["big"].example == "某省规定"
+    assert parent.params["big"].local_default
+    assert parent.params["big"].example == "某省规定"
     mine = load_pack(child, search_path=[tmp_path]).params["big"]
     assert (mine.value, mine.local_default, mine.example) == (20, False, None)

@@ -178,7 +178,9 @@ def test_blacklist_screen_per_45_ling_article_5() -> None:
     small = dict(workers=3, migrant_workers=3, amount=Decimal(900), migrant_amount=Decimal(900))
     assert not esc.condition.evaluate(ctx(**small, flags=("collective",), now=at, clocks=breached))
     assert not esc.condition.evaluate(ctx(**small, flags=("extreme",), now=at, clocks=breached))
-    assert not esc.condition.evaluate(ctx(**small, flags=("serious_impact",), now=at, clocks=breached))
+    assert not esc.condition.evaluate(
+        ctx(**small, flags=("serious_impact",), now=at, clocks=breached)
+    )
     for kind in ("collective", "extreme"):
         flags = (kind, "serious_impact")
         assert esc.condition.evaluate(ctx(**small, flags=flags, now=at, clocks=breached))
@@ -353,7 +355,8 @@ def test_the_national_pack_cites_national_law_only() -> None:
     label or note of a national rule or param names a province."""
     pack = load_pack("national")
     provinces = _provinces()
-    assert "黑龙" not in provinces and "黑龙江" in provinces
+    assert "黑龙" not in provinces
+    assert "黑龙江" in provinces
     texts = [(f"escalation {e.id}", e.label, e.basis, e.note or "") for e in pack.escalations]
     texts += [(f"param {n}", p.label or "", p.basis, p.note or "") for n, p in pack.params.items()]
     for what, *fields in texts:
@@ -364,6 +367,7 @@ def test_the_national_pack_cites_national_law_only() -> None:
     assert local == {"supervise_workers", "supervise_amount", "major_workers", "major_amount"}
     for name in local:
         param = pack.params[name]
-        assert param.status in (Status.L, Status.CONV) and param.example, name
+        assert param.status in (Status.L, Status.CONV), name
+        assert param.example, name
     assert "黑龙江" in (pack.params["supervise_workers"].example or "")
     assert pack.escalation("supervise_major").basis == "《劳动保障监察条例》第十三条第二款"
