@@ -201,7 +201,7 @@ class EscalationExplanation:
     actions: Sequence[str]
     basis: str
     source: str
-    in_force: str | None = None  # the rule's dates in force in words (None: always)
+    in_force: str | None = None  # the rule's dates in force (``2022-01-01 起``; None: always)
     out_of_force: str | None = None  # why the rule does not apply on the day explained
 
 

@@ -60,7 +60,7 @@ from rule_engine import DataType
 from rule_engine import errors as re_errors
 
 from zhiqian.errors import InvalidArgument, RuleError, RuleProblem
-from zhiqian.rules.schema import InForce
+from zhiqian.rules.in_force import InForce
 
 __all__ = [
     "CLOCK_HELPERS",
@@ -230,12 +230,13 @@ class Condition:
 
     def out_of_force(self, moment: _dt.datetime) -> str | None:
         """None when every window covers the local day of ``moment``; otherwise why not, e.g.
-        ``规则 未施行（2022-01-01 起施行）``."""
+        ``规则 未施行（2022-01-01 起）``."""
         day = moment.astimezone(self._tz).date()
         for what, window in self.in_force:
-            why = window.why_not(day)
-            if why is not None:
-                return f"{what} {why}"
+            if window.from_ is not None and day < window.from_:
+                return f"{what} 未施行（{window.text_zh()}）"
+            if window.to is not None and day > window.to:
+                return f"{what} 已失效（{window.text_zh()}）"
         return None
 
     def within(self, windows: Collection[tuple[str, InForce]]) -> Condition:

@@ -7,7 +7,7 @@ escalations, routing) is evaluated by the engine and the daemon.
 from __future__ import annotations
 
 import re
-from datetime import date, datetime, time, tzinfo
+from datetime import date, time
 from decimal import Decimal
 from enum import StrEnum
 from typing import TYPE_CHECKING, Annotated, Final, Literal
@@ -26,6 +26,7 @@ from pydantic import (
     model_validator,
 )
 
+from zhiqian.rules.in_force import InForce
 from zhiqian.rules.limits import Limit, parse_limit
 from zhiqian.rules.templates import (
     TEMPLATE_IDS,
@@ -506,69 +507,6 @@ class EffectiveSpec(_Strict):
         if isinstance(self.to, date) and self.to < self.from_:
             raise ValueError(f"effective.from {self.from_} is after effective.to {self.to}")
         return self
-
-
-def _in_force_day(value: object) -> object:
-    """A day in ``in_force``: a YAML date (``2022-01-01``) or its ISO text; a datetime, a
-    number or anything else is refused (pydantic would read ``20220101`` as a Unix time)."""
-    if value is None or (isinstance(value, date) and not isinstance(value, datetime)):
-        return value
-    if isinstance(value, str):
-        try:
-            return date.fromisoformat(value.strip())
-        except ValueError:
-            pass
-    raise ValueError(f"use a date such as 2022-01-01 (the day itself, no time), got {value!r}")
-
-
-InForceDay = Annotated[date | None, BeforeValidator(_in_force_day)]
-
-
-class InForce(_Strict):
-    """The days a rule, clock or param is in force (施行期间): ``from`` and ``to`` are both
-    included, and either may be left open. A case uses what was in force on the local day
-    of the moment it is judged at (the event's, or the timer's) — a rule from a 2021 notice
-    does nothing on a 2019 case.
-
-    ``from`` is the day the document took effect (施行日期; for a notice without one, the day it
-    was issued, or the first day of the window it declares); ``to`` the last day it applied
-    (the day before its repeal took effect, the last day of a campaign)."""
-
-    from_: InForceDay = Field(default=None, alias="from")
-    to: InForceDay = None
-
-    @model_validator(mode="after")
-    def _window(self) -> InForce:
-        if self.from_ is None and self.to is None:
-            raise ValueError("in_force needs from, to or both (leave in_force out when always)")
-        if self.from_ is not None and self.to is not None and self.to < self.from_:
-            raise ValueError(f"in_force.from {self.from_} is after in_force.to {self.to}")
-        return self
-
-    def covers(self, day: date) -> bool:
-        """Whether ``day`` (a local calendar day) lies in the window."""
-        return (self.from_ is None or self.from_ <= day) and (self.to is None or day <= self.to)
-
-    def covers_moment(self, moment: datetime, tz: tzinfo) -> bool:
-        """Whether the local day of the aware ``moment`` in ``tz`` lies in the window."""
-        return self.covers(moment.astimezone(tz).date())
-
-    def text(self) -> str:
-        """The window in words: ``2022-01-01 起施行``, ``2019-11-15 至 2020-01-23``, ``至 … 止``."""
-        if self.from_ is not None and self.to is not None:
-            return f"{self.from_.isoformat()} 至 {self.to.isoformat()}"
-        if self.from_ is not None:
-            return f"{self.from_.isoformat()} 起施行"
-        assert self.to is not None
-        return f"至 {self.to.isoformat()} 止"
-
-    def why_not(self, day: date) -> str | None:
-        """None when ``day`` is covered; otherwise 未施行 / 已失效 with the window."""
-        if self.from_ is not None and day < self.from_:
-            return f"未施行（{self.text()}）"
-        if self.to is not None and day > self.to:
-            return f"已失效（{self.text()}）"
-        return None
 
 
 RollOver = Literal["holiday", "non_workday", "none"]  # as zhiqian.rules.deadlines.RollOver

@@ -392,11 +392,9 @@ class ExplainEscalation(_Out):
     actions: list[str]
     basis: str
     source: str
-    in_force: str | None = Field(
-        None, description="规则施行期间（如“2022-01-01 起施行”）；null 为不限"
-    )
+    in_force: str | None = Field(None, description="规则施行期间（如“2022-01-01 起”）；null 为不限")
     out_of_force: str | None = Field(
-        None, description="当日不适用的原因（如“规则 未施行（2022-01-01 起施行）”）；null 为适用"
+        None, description="当日不适用的原因（如“规则 未施行（2022-01-01 起）”）；null 为适用"
     )
 
 

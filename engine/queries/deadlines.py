@@ -123,7 +123,7 @@ def explain(conn: sa.Connection, packs: Packs, case_id: int, *, now: datetime) -
                 actions=tuple(_action_text(a) for a in esc.do),
                 basis=esc.basis,
                 source=f"{file}:{line}",
-                in_force=esc.in_force.text() if esc.in_force is not None else None,
+                in_force=esc.in_force.text_zh() if esc.in_force is not None else None,
                 out_of_force=condition.out_of_force(now) if condition is not None else None,
             )
         )

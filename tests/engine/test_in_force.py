@@ -35,17 +35,17 @@ def test_a_2019_major_case_gets_no_2021_notice(db_url: str) -> None:
         explained = {e.id: e for e in eng.explain(case.id).escalations}
         leader = explained["leader_major"]
         assert leader.holds_now is False
-        assert leader.in_force == "2021-10-28 起施行"
-        assert leader.out_of_force == "规则 未施行（2021-10-28 起施行）"
+        assert leader.in_force == "2021-10-28 起"
+        assert leader.out_of_force == "规则 未施行（2021-10-28 起）"
         assert explained["supervise_major"].out_of_force is None
         lines = eng.explain(case.id).lines()
         assert (
-            "[leader_major] 领导包案（重大案件） — 规则 未施行（2021-10-28 起施行）："
+            "[leader_major] 领导包案（重大案件） — 规则 未施行（2021-10-28 起）："
             'workers >= params.major_workers or amount >= params.major_amount or "collective" '
             "in flags"
         ) in lines
         assert any(
-            line.startswith("    施行期间 2021-10-28 起施行；依据 人社部明电〔2021〕12号")
+            line.startswith("    施行期间 2021-10-28 起；依据 人社部明电〔2021〕12号")
             for line in lines
         )
 

@@ -207,7 +207,7 @@ def test_a_condition_knows_the_params_it_reads() -> None:
 def test_outside_its_dates_in_force_a_condition_is_false() -> None:
     from datetime import date
 
-    from zhiqian.rules.schema import InForce
+    from zhiqian.rules.in_force import InForce
 
     window = InForce.model_validate({"from": "2022-01-01", "to": "2022-12-31"})
     cond = compile_("workers >= 10").within([("规则", window)])
@@ -226,5 +226,5 @@ def test_outside_its_dates_in_force_a_condition_is_false() -> None:
     param = InForce.model_validate({"from": "2022-06-01"})
     both = cond.within([("参数 big", param)])
     assert both.evaluate(ctx()) is False
-    assert both.out_of_force(ctx().now) == "参数 big 未施行（2022-06-01 起施行）"
+    assert both.out_of_force(ctx().now) == "参数 big 未施行（2022-06-01 起）"
     assert compile_("workers >= 10").within([]).in_force == ()

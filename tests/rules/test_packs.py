@@ -219,7 +219,7 @@ def test_yangquan_overlay() -> None:
     assert report.condition.evaluate(ctx(channel="transferred", now=in_campaign)) is True
     # the notice's rules are in force for its campaign only (to the eve of the 2020 break)
     assert report.in_force is not None
-    assert report.in_force.text() == "2019-11-15 至 2020-01-23"
+    assert report.in_force.text_zh() == "2019-11-15 至 2020-01-23"
     after = datetime(2020, 1, 23, 16, 1, tzinfo=UTC)  # 2020-01-24 00:01 in Shanghai
     assert report.condition.evaluate(ctx(channel="transferred", now=after)) is False
     advance = pack.escalation("verify_failed_advance")
@@ -324,7 +324,7 @@ def test_no_2021_document_on_a_2019_case() -> None:
     in_2019 = datetime(2019, 12, 2, 2, tzinfo=UTC)
     assert leader.condition.holds(ctx(**major, now=in_2019)) is True  # the facts would do …
     assert leader.condition.evaluate(ctx(**major, now=in_2019)) is False  # … the day does not
-    assert leader.condition.out_of_force(in_2019) == "规则 未施行（2021-10-28 起施行）"
+    assert leader.condition.out_of_force(in_2019) == "规则 未施行（2021-10-28 起）"
     # supervision rests on 条例 第十三条 (2004): it still applies to the 2019 case
     assert pack.escalation("supervise_major").condition.evaluate(ctx(**major, now=in_2019))
 
