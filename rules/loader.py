@@ -42,8 +42,15 @@ state; events from or to unknown states; unreachable states (``to: $previous`` r
 that has an event into the state it leaves); non-final states with no way out; clocks and
 escalations naming unknown states, events, clocks, roles or templates; conditions that do not
 compile or read unknown names; warnings not shorter than their limit; extensions in another unit
-than the limit; ``effective.from`` after ``effective.to``. A clock, escalation or param with status
-``UNVERIFIED`` loads with a warning (``RulePack.warnings``, also logged).
+than the limit; ``effective.from`` after ``effective.to``; ``in_force.from`` after ``in_force.to``
+(or a moment, or a number, for a day); a param marked ``local_default`` that is not L or CONV or
+names no ``example``. A clock, escalation or param with status ``UNVERIFIED`` loads with a warning
+(``RulePack.warnings``, also logged).
+
+Dates in force. An escalation's condition is compiled knowing its rule's ``in_force`` and that of
+every param it reads (any condition reading such a param — a clock trigger, a guard — is bound
+by the param's): outside them it is false (``zhiqian.rules.conditions.Condition.out_of_force``).
+The load-time run at the edges evaluates the bare expression, whatever its dates.
 """
 
 from __future__ import annotations

@@ -383,3 +383,16 @@ def test_owed_to_one_derives_only_what_arithmetic_gives() -> None:
     assert owed_to_one(_record()) == (None, None)
     assert owed_to_one(_record(workers=1, largest_owed_months=4)) == (Decimal("6000.00"), 4)
     assert owed_to_one(_record(largest_owed=Decimal("900.00"))) == (Decimal("900.00"), None)
+
+
+def test_the_http_door_takes_what_the_intake_door_takes() -> None:
+    """The service's ComplaintIn (extra fields forbidden) must not refuse a field or a flag the
+    intake model accepts, or the new figures could be posted by the library but not by HTTP."""
+    from typing import get_args
+
+    from zhiqian.engine.domain.intake import Complaint, Flag
+    from zhiqian.engine.http.models import ComplaintIn
+
+    assert set(ComplaintIn.model_fields) == set(Complaint.model_fields)
+    (item,) = get_args(ComplaintIn.model_fields["flags"].annotation)
+    assert set(get_args(item)) == {f.value for f in Flag}
