@@ -154,6 +154,8 @@ class Flag(_Labelled):
     MALICIOUS = "malicious"
     ABSCONDED = "absconded"
     SENSITIVE = "sensitive"
+    # Kept for the systems that send it; no shipped rule reads it any more: the one-worker branch
+    # of 法释〔2013〕3号 第三条 needs the months of ONE worker (``largest_owed_months``).
     ARREARS_3_MONTHS = "arrears_3_months"
     EXTREME = "extreme"
     CANNOT_PAY = "cannot_pay"
