@@ -28,6 +28,7 @@ from pydantic import (
     model_validator,
 )
 
+from zhiqian.rules.in_force import InForce
 from zhiqian.rules.limits import Limit, parse_limit
 from zhiqian.rules.templates import (
     ESCALATION_NOTICE,
@@ -67,6 +68,7 @@ __all__ = [
     "EscalationSpec",
     "EventSpec",
     "ExtensionSpec",
+    "InForce",
     "LifecycleSpec",
     "LightsSpec",
     "LimitField",
@@ -496,6 +498,8 @@ class EscalationSpec(_Strict):
     status: Status
     once: bool = True  # fire once per case (per clock cycle of the clocks it reads)
     note: str | None = None
+    # the days the rule's basis is in force; outside them its condition is false (None: always)
+    in_force: InForce | None = None
     _condition: Condition | None = PrivateAttr(default=None)
 
     _id = field_validator("id")(_check_ident)
@@ -516,13 +520,40 @@ class EscalationSpec(_Strict):
 
 
 class ParamSpec(_Strict):
-    """A named value visible to conditions as ``params.NAME``; every value names its basis."""
+    """A named value visible to conditions as ``params.NAME``; every value names its basis.
+
+    ``local_default: true`` marks a figure no national text fixes — taken from a province's
+    rule or from practice — that a province or city pack should set for itself (override the
+    param by name). Such a param has status L or CONV and names in ``example`` the document its
+    figure was taken from; its ``basis`` stays the law that leaves the figure to the office.
+    ``in_force``: the days the value applies; a condition reading the param is false outside
+    them (the figure did not exist yet, or no longer does).
+    """
 
     value: Decimal | bool | str
     label: str | None = None
     basis: NonEmpty
     status: Status
     note: str | None = None
+    local_default: bool = False
+    example: NonEmpty | None = None
+    in_force: InForce | None = None
+
+    @model_validator(mode="after")
+    def _local(self) -> ParamSpec:
+        if self.local_default and self.status not in (Status.L, Status.CONV):
+            raise ValueError(
+                f"a local default has status L or CONV (a figure from a province or from "
+                f"practice), not {self.status.value}: a figure the law fixes is not a default"
+            )
+        if self.local_default and self.example is None:
+            raise ValueError(
+                "a local default names in example the document its figure was taken from "
+                "(e.g. 黑龙江《重大劳动保障违法案件挂牌督办制度》（2013）)"
+            )
+        if self.example is not None and not self.local_default:
+            raise ValueError("example belongs to a local default: add local_default: true")
+        return self
 
     @field_validator("value", mode="before")
     @classmethod

@@ -61,6 +61,8 @@ def open_case(
             "contracted_migrant_workers": complaint.contracted_migrant_workers,
             "amount": complaint.amount,
             "migrant_amount": complaint.migrant_amount,
+            "largest_owed": complaint.largest_owed,
+            "largest_owed_months": complaint.largest_owed_months,
             "complainant_name": complaint.complainant.name,
             "complainant_phone": complaint.complainant.phone,
             "complainant_id_number": complaint.complainant.id_number,
