@@ -20,9 +20,14 @@ file (the settings' ``ZHIQIAN_LEADERS`` names it; ``LeaderDirectory.from_file`` 
     {"140302": {"分管领导": {"name": "王建华", "email": "wjh@rsj.example.gov.cn"}},
      "140300": {"包案领导": {"name": "李卫东"}}}
 
-A title not found for the division is looked up in its parents; when no one is named, the
-leader is recorded as the title of that office (``阳泉市城区人社局分管领导（待指定）``) so the
-case shows that a person must still be named.
+A title not found for the division is looked up in its parents. When no one is named,
+``named_leader`` says so (None) and a document that must name the leader waits for the name in
+the outbox; ``leader_name`` (kept for older callers) still returns the title of that office
+(``阳泉市城区人社局分管领导（待指定）``), which no issued document prints.
+
+The same directory may name a division's police office under the title ``公安机关``
+(``{"140302": {"公安机关": {"name": "阳泉市公安局城区分局"}}}``); without it the name follows
+the national pattern (``zhiqian.engine.domain.documents.police_office_name``).
 """
 
 from __future__ import annotations
@@ -35,13 +40,20 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Final
 
-from zhiqian.rules.divisions import level_of, name_path, parent
+from zhiqian.engine.domain.documents import (
+    PENDING_NAME,
+    division_name,
+    office_name,
+    police_office_name,
+)
+from zhiqian.rules.divisions import level_of, parent
 from zhiqian.rules.loader import RulePack
 from zhiqian.rules.schema import RoleSpec
 
 __all__ = [
     "ADDRESSLESS_CHANNELS",
     "LEADER_ROLE",
+    "POLICE_TITLE",
     "LeaderDirectory",
     "Person",
     "Recipient",
@@ -52,28 +64,10 @@ __all__ = [
 ]
 
 LEADER_ROLE: Final = "leader"  # the role whose recipient is the case's named leader
+POLICE_TITLE: Final = "公安机关"  # the directory title naming a division's police office
 # Channels that work without an address (the file channel has its own folder by default).
 ADDRESSLESS_CHANNELS: Final = frozenset({"log", "file", "memory"})
 _CHANNEL_PART = re.compile(r"^([a-z][a-z0-9_]*)=(.*)$", re.DOTALL)
-
-
-def division_name(code: str) -> str:
-    """``140302`` → ``阳泉市城区``; a province by its own name; an unknown code as itself."""
-    try:
-        names = name_path(code).split()
-    except LookupError:
-        return code
-    return names[0] if len(names) == 1 else "".join(names[1:])
-
-
-def office_name(code: str) -> str:
-    """The 人社 office of a division: ``阳泉市城区人力资源和社会保障局``, ``山西省人力资源和社会保障厅``."""
-    try:
-        level = level_of(code)
-    except (ValueError, LookupError):
-        return f"{code}人力资源和社会保障部门"
-    suffix = "人力资源和社会保障厅" if level == "province" else "人力资源和社会保障局"
-    return division_name(code) + suffix
 
 
 def division_for_level(row: Any, level: str) -> str:
@@ -190,21 +184,44 @@ class Router:
             return RoleSpec(id=role_id, label=role_id, level="same", channels=("log",))
         return spec
 
+    def named_leader(self, division: str, title: str) -> Person | None:
+        """The person the directory names as ``title`` for ``division`` (or a parent), or None."""
+        return self.directory.find(division, title)
+
     def leader_name(self, division: str, title: str) -> str:
-        person = self.directory.find(division, title)
+        """The named leader, or the office's title marked ``（待指定）`` (see the module doc)."""
+        person = self.named_leader(division, title)
         if person is not None:
             return person.name
-        return f"{office_name(division).replace('人力资源和社会保障', '人社')}{title}（待指定）"
+        return f"{office_name(division).replace('人力资源和社会保障', '人社')}{title}{PENDING_NAME}"
 
-    def recipients(self, pack: RulePack, row: Any, role_id: str) -> list[Recipient]:
-        """Every (channel, address) the role hears on for this case, in the role's order."""
+    def police_office(self, division: str) -> str:
+        """The police office at the level of ``division``: the directory's, else the pattern."""
+        person = self.directory.find(division, POLICE_TITLE)
+        return person.name if person is not None else police_office_name(division)
+
+    def recipients(
+        self,
+        pack: RulePack,
+        row: Any,
+        role_id: str,
+        *,
+        division: str | None = None,
+        name: str | None = None,
+        person: Person | None = None,
+    ) -> list[Recipient]:
+        """Every (channel, address) the role hears on for this case, in the role's order.
+
+        ``division`` places the role at that office instead of where its level puts it for the
+        case (a document addressed to a given office); ``name`` is what the document addresses
+        and ``person`` whose own addresses win (a decider found in the directory)."""
         spec = self.role(pack, role_id)
-        division = division_for_level(row, spec.level)
-        person: Person | None = None
-        if role_id == LEADER_ROLE and row.leader:
+        if division is None:
+            division = division_for_level(row, spec.level)
+        if name is None and role_id == LEADER_ROLE and row.leader:
             name = str(row.leader)
-            person = self.directory.find_by_name(name)
-        else:
+            person = person or self.directory.find_by_name(name)
+        elif name is None:
             name = f"{spec.label}（{division_name(division)}）"
         out: list[Recipient] = []
         for channel in spec.channels:

@@ -53,11 +53,17 @@ from zhiqian.notifiers._templates import mask_id_number as mask_id_number
 from zhiqian.notifiers._templates import mask_name as mask_name
 from zhiqian.notifiers._templates import mask_phone as mask_phone
 from zhiqian.notifiers._templates import render_notice as render_notice
+from zhiqian.notifiers._types import ADVANCE_ADVICE as ADVANCE_ADVICE
 from zhiqian.notifiers._types import DAILY_DIGEST as DAILY_DIGEST
+from zhiqian.notifiers._types import DECISION_REQUEST as DECISION_REQUEST
 from zhiqian.notifiers._types import ESCALATION_NOTICE as ESCALATION_NOTICE
+from zhiqian.notifiers._types import LEADER_NOTICE as LEADER_NOTICE
 from zhiqian.notifiers._types import OVERDUE_WARNING as OVERDUE_WARNING
 from zhiqian.notifiers._types import POLICE_REFERRAL as POLICE_REFERRAL
+from zhiqian.notifiers._types import REFERRAL_APPROVAL as REFERRAL_APPROVAL
+from zhiqian.notifiers._types import REMINDER as REMINDER
 from zhiqian.notifiers._types import SUPERVISION_NOTICE as SUPERVISION_NOTICE
+from zhiqian.notifiers._types import TEMPLATE_ALIASES as TEMPLATE_ALIASES
 from zhiqian.notifiers._types import TEMPLATE_IDS as TEMPLATE_IDS
 from zhiqian.notifiers._types import TEMPLATE_LABELS as TEMPLATE_LABELS
 from zhiqian.notifiers._types import TEMPLATES as TEMPLATES
@@ -80,21 +86,27 @@ from zhiqian.notifiers._webhook import sign_webhook_body as sign_webhook_body
 from zhiqian.notifiers._webhook import verify_webhook_signature as verify_webhook_signature
 
 __all__ = [
+    "ADVANCE_ADVICE",
     "BUILTIN_NOTIFIERS",
     "CHANNEL_KINDS",
     "DAILY_DIGEST",
+    "DECISION_REQUEST",
     "ENTRY_POINT_GROUP",
     "ESCALATION_NOTICE",
+    "LEADER_NOTICE",
     "OPTIONAL_CONTEXT",
     "OVERDUE_WARNING",
     "PERSONAL_DATA_TEMPLATES",
     "POLICE_REFERRAL",
     "PROVIDED_CONTEXT",
+    "REFERRAL_APPROVAL",
     "REFERRAL_ENCLOSURES",
+    "REMINDER",
     "REQUIRED_CONTEXT",
     "SIGNATURE_HEADER",
     "SUPERVISION_NOTICE",
     "TEMPLATES",
+    "TEMPLATE_ALIASES",
     "TEMPLATE_DIR",
     "TEMPLATE_FILES",
     "TEMPLATE_IDS",

@@ -1,21 +1,27 @@
 """Notice documents: jinja2 templates in a sandbox, with strict undefined.
 
 Each notice template is up to three files in ``notifiers/templates/`` (or a deployment's override
-folder, which wins file by file):
+folder, which wins file by file); the ids, their stored Chinese names and who gets which document
+are in ``zhiqian.rules.templates``:
 
-==============================  ==============  ==========================================
-id (and file stem ``<id>.*.j2``)  name (stored)   what it is
-==============================  ==============  ==========================================
-``overdue_warning``             超期预警         a clock is near or past its deadline
-``supervision_notice``          督办通知         挂牌督办: the case is supervised from above
-``escalation_notice``           提级办理通知书    the case moves up a level (county → city)
-``police_referral``             移送函           referral to 公安 under 国务院令第310号
-``daily_digest``                每日台账摘要      one recipient's daily list of running cases
-==============================  ==============  ==========================================
+======================  ==================  ==================================================
+id (file stem)          name (stored)       what it is
+======================  ==================  ==================================================
+``overdue_warning``     超期预警             a clock is near or past its deadline
+``reminder``            催办提醒             something is due (a report, a decision): decides nothing
+``supervision_notice``  挂牌督办通知书        an approved 挂牌督办, from the office above
+``escalation_notice``   提级办理通知书        an approved 提级办理, from the higher to the lower office
+``leader_notice``       领导包案通知          an approved 领导包案, to the named leader
+``advance_advice``      垫付建议             a recommendation to advance wages: decides nothing
+``referral_approval``   移送审批表           the draft on which the head decides a referral
+``decision_request``    提请决定审批表        the draft on which the decider decides another act
+``police_referral``     涉嫌犯罪案件移送书     an approved, numbered referral to the police
+``daily_digest``        每日台账摘要          one recipient's daily list of running cases
+======================  ==================  ==================================================
 
 The tables below (``TEMPLATE_FILES``, ``REQUIRED_CONTEXT``, ``OPTIONAL_CONTEXT``) are keyed by
-template id and also answer to the Chinese name (``REQUIRED_CONTEXT["移送函"]``), which is what
-a stored notice carries (see ``zhiqian.rules.templates``).
+template id and also answer to the Chinese name and to the older names (``REQUIRED_CONTEXT["移送函"]``),
+which is what a stored notice carries.
 
 ``<stem>.txt.j2`` is the text (required), ``<stem>.subject.j2`` the subject line (one line;
 ``Notice.subject`` wins when set), ``<stem>.html.j2`` an optional HTML twin. Only ``.html.j2``
@@ -23,10 +29,12 @@ files are autoescaped. Templates run in jinja2's immutable sandbox: no attribute
 ``_``, no mutation of the context, no access to Python internals.
 
 Context values are JSON-safe: dates as ISO strings (``date_cn`` formats them), amounts as decimal
-strings (``yuan``), counts as ints. ``REQUIRED_CONTEXT`` lists what each template needs,
-``OPTIONAL_CONTEXT`` what it uses when present; ``PROVIDED_CONTEXT`` (``case_ref``, ``notice``) comes
-from the ``Notice`` itself. Personal data of the complainant appear in full
-only in 移送函 (the police need them); other templates print them, if at all, through the
+strings (``yuan``), counts as ints. ``REQUIRED_CONTEXT`` lists what each template needs — an
+issued document never prints a placeholder, so the engine does not queue a document whose facts
+are missing (it waits in the outbox instead) — and ``OPTIONAL_CONTEXT`` what it uses when present
+(the line or clause is left out when absent). ``PROVIDED_CONTEXT`` (``case_ref``, ``notice``)
+comes from the ``Notice`` itself. Personal data of the complainant appear in full only in the
+涉嫌犯罪案件移送书 (the police need them); other templates print them, if at all, through the
 ``mask_*`` filters.
 """
 
@@ -48,10 +56,15 @@ from jinja2.sandbox import ImmutableSandboxedEnvironment
 from zhiqian.errors import NotifierError, UnknownName
 from zhiqian.masking import mask_id_number, mask_name, mask_phone
 from zhiqian.notifiers._types import (
+    ADVANCE_ADVICE,
     DAILY_DIGEST,
+    DECISION_REQUEST,
     ESCALATION_NOTICE,
+    LEADER_NOTICE,
     OVERDUE_WARNING,
     POLICE_REFERRAL,
+    REFERRAL_APPROVAL,
+    REMINDER,
     SUPERVISION_NOTICE,
     TEMPLATE_IDS,
     Notice,
@@ -127,7 +140,7 @@ REQUIRED_CONTEXT: Final[Mapping[TemplateKey, frozenset[str]]] = _ByTemplate(
     {
         OVERDUE_WARNING: frozenset(
             {
-                "office_name",  # 发文机关 (the unit that warns)
+                "office_name",  # 承办机关: the office whose clock it is
                 "employer_name",
                 "clock_label",  # e.g. 调查处理时限
                 "deadline",  # ISO date (or datetime) the clock runs out
@@ -136,48 +149,114 @@ REQUIRED_CONTEXT: Final[Mapping[TemplateKey, frozenset[str]]] = _ByTemplate(
                 "issued_on",  # ISO date of the notice
             }
         ),
+        REMINDER: frozenset(
+            {
+                "office_name",  # 承办机关
+                "employer_name",
+                "kind",  # "report": something to do or report; "decision": a decision to take
+                "matter",  # 催办事项, e.g. 次日报告案件处理解决进展 / 是否批准移送公安机关
+                "due",  # ISO date (or datetime) it is due
+                "issued_on",
+            }
+        ),
         SUPERVISION_NOTICE: frozenset(
             {
-                "supervising_office",  # 督办单位 (the issuer, a level above)
-                "supervised_office",  # 承办单位 (the addressee)
+                "supervising_office",  # 督办机关: the issuer, the office that decided (above)
+                "supervised_office",  # 承办单位: the addressee, the office handling the case
                 "employer_name",
                 "workers_involved",  # int
                 "amount_owed",  # decimal string, yuan
-                "reason",  # 督办事由, one sentence without the final 。
+                "reason",  # 督办事由
                 "basis",
+                "decided_on",  # ISO date the supervision was decided
                 "report_due",  # ISO date: progress report due
                 "issued_on",
             }
         ),
         ESCALATION_NOTICE: frozenset(
             {
-                "office_name",  # issuer: the upper level that takes the case
+                "office_name",  # issuer: the higher office that takes the case (and decided)
+                "from_office_name",  # addressee: the lower office that handled it
                 "employer_name",
-                "from_division_name",  # e.g. 太原市迎泽区
                 "to_division_name",  # e.g. 太原市
-                "reason",  # why the case goes up, one sentence without the final 。
-                "rule_id",  # the pack rule that decided it
+                "workers_involved",
+                "amount_owed",
+                "reason",  # 提级事由
                 "basis",
+                "decided_on",  # ISO date the raise was decided
+                "issued_on",
+            }
+        ),
+        LEADER_NOTICE: frozenset(
+            {
+                "office_name",  # issuer: the office whose head named the leader
+                "leader_name",  # a named person, never a title
+                "employer_name",
+                "workers_involved",
+                "amount_owed",
+                "reason",  # 包案事由
+                "basis",
+                "decided_on",
+                "issued_on",
+            }
+        ),
+        ADVANCE_ADVICE: frozenset(
+            {
+                "office_name",  # 承办机关: the addressee of the advice
+                "employer_name",
+                "workers_involved",
+                "amount_owed",
+                "advice",  # 建议事项 (the rule's recommendation)
+                "reason",  # 建议理由 (the rule's label)
+                "basis",
+                "issued_on",
+            }
+        ),
+        REFERRAL_APPROVAL: frozenset(
+            {
+                "office_name",  # 承办机关 (the office whose head decides)
+                "employer_name",
+                "workers_involved",
+                "migrant_workers",
+                "amount_owed",
+                "screening",  # 筛查情况: the rule that proposed the referral
+                "basis",
+                "police_office",  # the police the referral would go to
+                "proposed_on",  # ISO date of the 书面报告 (the proposal)
+                "issued_on",
+            }
+        ),
+        DECISION_REQUEST: frozenset(
+            {
+                "office_name",  # 提请机关 (the office handling the case)
+                "decider_name",  # 决定机关 / 决定人
+                "act_label",  # 挂牌督办 / 提级办理 / 列入失信联合惩戒对象名单 / 领导包案
+                "proposal",  # 提请事项, one sentence without the final 。
+                "employer_name",
+                "workers_involved",
+                "amount_owed",
+                "reason",  # 提请理由
+                "basis",
+                "proposed_on",
                 "issued_on",
             }
         ),
         POLICE_REFERRAL: frozenset(
             {
                 "office_name",  # 移送机关
-                "document_no",  # 文号
+                "document_no",  # 文号, from the office's sequence
                 "police_office",  # 接收的公安机关
                 "employer_name",
-                "employer_uscc",  # 统一社会信用代码
                 "workers_involved",
                 "migrant_workers",
                 "amount_owed",
                 "order_doc_type",  # 限期整改指令书 / 行政处理决定书
                 "order_no",
                 "order_served_on",  # ISO date the 责令支付 order was served (or posted)
-                "order_service_method",  # 直接送达 / 留置送达 / 张贴送达 …
                 "order_due_date",  # ISO date payment was due under the order
                 "amount_unpaid",  # decimal string: still unpaid after the due date
-                "approved_on",  # ISO date the head approved the referral (310号令 Art. 5)
+                "approver",  # the head who approved (310号令 Art. 5)
+                "approved_on",  # ISO date of that approval (the decision, never the screening)
                 "complainant_name",
                 "complainant_phone",
                 "issued_on",
@@ -185,6 +264,7 @@ REQUIRED_CONTEXT: Final[Mapping[TemplateKey, frozenset[str]]] = _ByTemplate(
         ),
         DAILY_DIGEST: frozenset(
             {
+                "office_name",  # the office whose 台账 it is
                 "recipient_name",
                 "digest_date",  # ISO date
                 "cases",  # list of {case_ref, employer_name, clock_label, deadline, days_left,
@@ -198,8 +278,9 @@ REQUIRED_CONTEXT: Final[Mapping[TemplateKey, frozenset[str]]] = _ByTemplate(
 OPTIONAL_CONTEXT: Final[Mapping[TemplateKey, frozenset[str]]] = _ByTemplate(
     {
         OVERDUE_WARNING: frozenset(
-            {"day_unit", "handler_name", "division_name", "rule_id", "deadline_assumed"}
+            {"day_unit", "handler_name", "division_name", "deadline_assumed", "recipient_name"}
         ),
+        REMINDER: frozenset({"basis", "recipient_name", "proposed_on", "decider"}),
         SUPERVISION_NOTICE: frozenset(
             {
                 "document_no",
@@ -209,23 +290,37 @@ OPTIONAL_CONTEXT: Final[Mapping[TemplateKey, frozenset[str]]] = _ByTemplate(
                 "complainant_phone",  # printed masked
             }
         ),
-        ESCALATION_NOTICE: frozenset(
+        ESCALATION_NOTICE: frozenset({"document_no", "project_name", "handover_due"}),
+        LEADER_NOTICE: frozenset({"leader_title", "decided_by", "handler_name", "project_name"}),
+        ADVANCE_ADVICE: frozenset({"migrant_workers", "project_name"}),
+        REFERRAL_APPROVAL: frozenset(
             {
-                "document_no",
-                "from_office_name",  # addressee; default <from_division_name>人力资源和社会保障局
-                "from_division_code",
-                "to_division_code",
-                "workers_involved",
-                "amount_owed",
-                "handover_due",  # ISO date the files must be handed over
+                "proposed_by",  # a person; absent when a rule screened (a signature line then)
+                "decision_due",  # ISO date (or datetime) the head must decide by (Art. 5: 3 日)
+                "employer_uscc",
+                "project_name",
+                "handler_name",
+                "summary",  # 投诉摘要
+                "order_doc_type",
+                "order_no",
+                "order_served_on",
+                "order_due_date",
+                "amount_unpaid",
+                "largest_owed",  # the most owed to one worker (法释〔2013〕3号 第三条第一项)
+                "largest_owed_months",
             }
+        ),
+        DECISION_REQUEST: frozenset(
+            {"proposed_by", "decision_due", "project_name", "handler_name", "procedure_note"}
         ),
         POLICE_REFERRAL: frozenset(
             {
+                "employer_uscc",  # 统一社会信用代码 (an unregistered employer has none)
                 "legal_rep_name",  # 法定代表人
                 "employer_address",
                 "project_name",
                 "arrears_period",  # e.g. 2025年3月至2025年12月
+                "order_service_method",  # 直接送达 / 留置送达 / 张贴送达 …, when recorded
                 "facts",  # 案情简述 (free text)
                 "complainant_id_number",
                 "enclosures",  # list of strings; default REFERRAL_ENCLOSURES
@@ -233,7 +328,7 @@ OPTIONAL_CONTEXT: Final[Mapping[TemplateKey, frozenset[str]]] = _ByTemplate(
                 "contact_phone",
             }
         ),
-        DAILY_DIGEST: frozenset({"office_name"}),
+        DAILY_DIGEST: frozenset(),
     }
 )
 
@@ -242,6 +337,7 @@ _CONTEXT_TYPES: Final[Mapping[str, type]] = {
     "days_left": int,
     "workers_involved": int,
     "migrant_workers": int,
+    "largest_owed_months": int,
     "cases": list,
     "enclosures": list,
 }

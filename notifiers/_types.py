@@ -14,11 +14,17 @@ from urllib.parse import quote
 
 from zhiqian.errors import NotifierError, UnknownName
 from zhiqian.rules.templates import (
+    ADVANCE_ADVICE,
     DAILY_DIGEST,
+    DECISION_REQUEST,
     ESCALATION_NOTICE,
+    LEADER_NOTICE,
     OVERDUE_WARNING,
     POLICE_REFERRAL,
+    REFERRAL_APPROVAL,
+    REMINDER,
     SUPERVISION_NOTICE,
+    TEMPLATE_ALIASES,
     TEMPLATE_IDS,
     TEMPLATE_LABELS,
     TEMPLATES,
@@ -30,12 +36,18 @@ from zhiqian.rules.templates import (
 )
 
 __all__ = [
+    "ADVANCE_ADVICE",
     "DAILY_DIGEST",
+    "DECISION_REQUEST",
     "ESCALATION_NOTICE",
+    "LEADER_NOTICE",
     "OVERDUE_WARNING",
     "POLICE_REFERRAL",
+    "REFERRAL_APPROVAL",
+    "REMINDER",
     "SUPERVISION_NOTICE",
     "TEMPLATES",
+    "TEMPLATE_ALIASES",
     "TEMPLATE_IDS",
     "TEMPLATE_LABELS",
     "DeliveryResult",
@@ -108,7 +120,8 @@ class Notice:
         except UnknownName:
             raise ValueError(
                 f"Notice.template: unknown template {self.template!r}; known: "
-                f"{', '.join(TEMPLATES)} (or their ids: {', '.join(TEMPLATE_IDS)})"
+                f"{', '.join(TEMPLATES)} (or their ids: {', '.join(TEMPLATE_IDS)}; older names: "
+                f"{', '.join(TEMPLATE_ALIASES)})"
             ) from None
         for name in ("case_ref", "channel", "recipient", "idempotency_key"):
             value = getattr(self, name)

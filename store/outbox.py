@@ -32,6 +32,7 @@ __all__ = [
     "SENDING",
     "SENT",
     "STATUSES",
+    "WAITING",
     "Claim",
     "NoticeRecord",
     "Transactions",
@@ -42,15 +43,22 @@ __all__ = [
     "lock_notice",
     "mark_digested",
     "record_outcome",
+    "release_waiting",
     "requeue",
     "select_notices",
+    "still_waiting",
+    "waiting_notices",
 ]
 
 notices: Final[sa.Table] = table_of(NoticeRow)
 
 HELD, DIGESTED = "held", "digested"
 PENDING, SENDING, SENT, DEAD = "pending", "sending", "sent", "dead"
-STATUSES: Final = (HELD, DIGESTED, PENDING, SENDING, SENT, DEAD)
+# A document that lacks a fact it needs (a 文号, a leader's name): never sent as it is. Its
+# ``last_error`` says which fact and the command that supplies it; the delivery pass (or a
+# retry) checks again and makes it ``pending`` once the fact exists.
+WAITING = "waiting"
+STATUSES: Final = (WAITING, HELD, DIGESTED, PENDING, SENDING, SENT, DEAD)
 
 # Channels inside the office: quiet hours are about waking people, not about writing files.
 QUIET_EXEMPT: Final = frozenset({"log", "file", "memory"})
@@ -188,6 +196,31 @@ _SELECT_HELD = (
     .order_by(_c.recipient, _c.channel, _c.id)
     .with_for_update(skip_locked=True)
 )
+_SELECT_WAITING = (
+    sa.select(notices)
+    .where(_c.status == WAITING)
+    .order_by(_c.id)
+    .limit(sa.bindparam("limit"))
+    .with_for_update(skip_locked=True)
+)
+_RELEASE = (
+    sa.update(notices)
+    .where(_c.id == sa.bindparam("w_id"), _c.status == WAITING)
+    .values(
+        status=PENDING,
+        context=sa.bindparam("context"),
+        attempts=0,
+        next_attempt_at=sa.bindparam("now"),
+        last_error=sa.null(),
+    )
+    .returning(*notices.c)
+)
+_STILL_WAITING = (
+    sa.update(notices)
+    .where(_c.id == sa.bindparam("w_id"), _c.status == WAITING)
+    .values(context=sa.bindparam("context"), last_error=sa.bindparam("reason"))
+    .returning(*notices.c)
+)
 _FOLD = (
     sa.update(notices)
     .where(_c.id.in_(sa.bindparam("ids", expanding=True)))
@@ -214,6 +247,35 @@ _LISTINGS: Final = {(s, c): _listing(s, c) for s in (False, True) for c in (Fals
 def insert_notice(conn: sa.Connection, values: Mapping[str, Any]) -> int | None:
     """Insert one notice unless its idempotency key exists: the new id, or None."""
     return insert_ignore(conn, notices, values)
+
+
+# -- documents waiting for a fact -----------------------------------------------------------------
+
+
+def waiting_notices(conn: sa.Connection, *, limit: int = 500) -> list[NoticeRecord]:
+    """Up to ``limit`` ``waiting`` notices, oldest first, row-locked until the caller's
+    transaction ends (PostgreSQL skips rows another checker holds; SQLite's write transaction
+    holds the database), for checking whether the facts they wait for exist now."""
+    return [_record(r) for r in conn.execute(_SELECT_WAITING, {"limit": limit})]
+
+
+def release_waiting(
+    conn: sa.Connection, notice_id: int, *, context: Mapping[str, Any], now: datetime
+) -> NoticeRecord | None:
+    """A waiting notice whose facts now exist: ``pending``, due ``now``, with its completed
+    ``context`` and no reason left. None when it was not waiting (any more)."""
+    row = conn.execute(_RELEASE, {"w_id": notice_id, "context": dict(context), "now": now}).first()
+    return None if row is None else _record(row)
+
+
+def still_waiting(
+    conn: sa.Connection, notice_id: int, *, context: Mapping[str, Any], reason: str
+) -> NoticeRecord | None:
+    """A waiting notice that still lacks a fact: the facts found so far and the new reason."""
+    row = conn.execute(
+        _STILL_WAITING, {"w_id": notice_id, "context": dict(context), "reason": reason}
+    ).first()
+    return None if row is None else _record(row)
 
 
 # -- claiming for delivery ----------------------------------------------------------------------
@@ -246,8 +308,8 @@ def claim_due(
 
     * its ``status`` is ``pending`` (new, or waiting for its retry) or ``sending`` (claimed by
       a worker whose lease has run out: it died, or is slow, between claim and outcome) —
-      ``held`` (waiting for a digest), ``digested``, ``sent`` and ``dead`` notices are never
-      taken;
+      ``waiting`` (a document lacking a fact), ``held`` (waiting for a digest), ``digested``,
+      ``sent`` and ``dead`` notices are never taken;
     * it is due: ``next_attempt_at <= now`` (for ``pending`` the time it becomes due, for
       ``sending`` the end of the lease); a ``pending`` notice whose retry time is ahead waits;
     * it is not row-locked by another transaction: PostgreSQL skips such rows (``FOR UPDATE

@@ -245,7 +245,9 @@ class NoticeRow(ZqModel, table=True):
     the escalation (or timer) that decided it. ``idempotency_key`` (case, rule, cycle,
     recipient, channel) is unique: a second notice for the same thing cannot exist.
 
-    ``status``: held (waiting for the recipient's daily digest) → digested; pending → sending →
+    ``status``: waiting (a document lacking a fact it needs: ``last_error`` says which, and
+    the command that supplies it) → pending once it exists; held (waiting for the recipient's
+    daily digest) → digested; pending → sending →
     sent; a failure goes back to pending with a later ``next_attempt_at``, or to dead after the
     last attempt. A ``sending`` row whose lease (``next_attempt_at``) ran out is claimed again.
     """

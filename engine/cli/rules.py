@@ -118,8 +118,23 @@ def rules_show(ctx: typer.Context, fmt: FormatOption = "table") -> None:
             "rule": e.when,
             "basis": e.basis,
             "status": str(e.status),
+            "actions": [pack.action_mode(a, e).model_dump() for a in e.do],
         }
         for e in pack.escalations
+    ]
+    # What each rule's actions do: acts (the system does it) or recommends (a person decides).
+    acts = [
+        {
+            "kind": "action",
+            "id": f"{e.id}.{a.kind}",
+            "label": "recommends 提请决定" if m.mode == "recommends" else "acts 直接执行",
+            "rule": "" if m.decided_by is None else f"{m.decided_by}，{m.within}",
+            "basis": m.basis,
+            "status": "",
+        }
+        for e in pack.escalations
+        for a in e.do
+        for m in (pack.action_mode(a, e),)
     ]
     if fmt == "json":
         print_json(
@@ -166,7 +181,7 @@ def rules_show(ctx: typer.Context, fmt: FormatOption = "table") -> None:
     print_listing(
         fmt,
         columns,
-        clocks + escalations,
+        [{k: v for k, v in row.items() if k != "actions"} for row in clocks + escalations + acts],
         title=f"{pack.name} {pack.version} {pack.label}",
         caption=f"继承 {chain}；时区 {pack.timezone}",
     )
@@ -262,6 +277,7 @@ def rules_recompute(
 
 _CHANGE_LABELS = {"moves": "期限变动", "starts": "开始计时", "stops": "停止计时"}
 _KIND_LABELS = {**_CHANGE_LABELS, "fires": "规则触发", "note": "说明"}
+_MODE_LABELS = {"acts": "直接执行", "recommends": "提请决定"}
 DRY_RUN_TABLE = (
     Column("case", "案件", "right"),
     Column("ref", "外部编号"),
@@ -289,6 +305,7 @@ DRY_RUN_CSV = (
     Column("workdays", "工作日"),
     Column("assumed", "推定"),
     Column("actions", "动作"),
+    Column("modes", "执行方式"),
     Column("note", "说明"),
 )
 
@@ -366,7 +383,14 @@ def _dry_run_rows(case: CaseDryRun, tz: tzinfo) -> list[dict[str, Any]]:
         )
     for r in case.rules:
         rows.append(
-            head | {"kind": "fires", "id": r.rule, "label": r.label, "actions": list(r.actions)}
+            head
+            | {
+                "kind": "fires",
+                "id": r.rule,
+                "label": r.label,
+                "actions": list(r.actions),
+                "modes": list(r.modes),
+            }
         )
     rows += [head | {"kind": "note", "note": note} for note in case.notes]
     return rows
@@ -388,8 +412,13 @@ def _table_row(row: dict[str, Any], tz: tzinfo) -> dict[str, Any]:
         if row["assumed"]:
             details.append("推定：超出日历数据")
         out["detail"] = "；".join(details)
+    elif kind == "fires":
+        out["detail"] = "、".join(
+            f"{action}（{_MODE_LABELS.get(mode, mode)}）"
+            for action, mode in zip(row["actions"], row["modes"], strict=True)
+        )
     else:
-        out["detail"] = "、".join(row.get("actions") or ()) or row.get("note")
+        out["detail"] = row.get("note")
     return out
 
 
@@ -446,6 +475,7 @@ def _dry_run_shape(result: DryRun, tz: tzinfo) -> dict[str, Any]:
                         "label": r.label,
                         "cycle_key": r.cycle_key,
                         "actions": list(r.actions),
+                        "modes": list(r.modes),
                         "basis": r.basis,
                     }
                     for r in c.rules

@@ -1,41 +1,94 @@
-"""What the documents say: template contexts built from a case, its clocks and its events.
+"""What the documents say: template contexts built from a case, its clocks, its events and the
+decision a document belongs to.
 
-JSON-safe values only; personal data only where the document needs them (the 移送函). Reads the
-events it cites (the 责令支付 order, the last 提级) through the store, in the caller's
-transaction; the case and its clocks are handed in as the caller holds them.
+Every builder returns a :class:`Draft`: the template, a JSON-safe context and the facts it still
+lacks. A document never prints a placeholder: where a fact is optional the line is left out (the
+templates' ``OPTIONAL_CONTEXT``); where the document cannot be issued without it (the 移送书's
+文号, the 责令支付 order's 文号, the name of a 包案 leader) the draft names the missing fact
+(``zhiqian.engine.domain.documents.FACTS``) and the issuer queues it as ``waiting``.
+:meth:`NoticeContexts.complete` looks the facts up again for a waiting notice.
+
+Dates are local dates of the pack's time zone. Personal data only where the document needs them
+(the 移送书). Reads the events it cites (the 责令支付 order, the act's event) through the store,
+in the caller's transaction; the case and its clocks are handed in as the caller holds them.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
-from typing import Any
+from typing import Any, Final
 
 import sqlalchemy as sa
 
 from zhiqian.engine.domain.clocks import ClockState, days_left, derived_status
+from zhiqian.engine.domain.documents import (
+    ACT_LABELS,
+    division_name,
+    is_named_person,
+    office_name,
+)
 from zhiqian.engine.domain.governing import Governing
-from zhiqian.engine.routing import Recipient, division_name, office_name
+from zhiqian.engine.routing import Recipient, Router
 from zhiqian.rules.limits import LimitUnit
 from zhiqian.rules.schema import ClockSpec, EscalationSpec
 from zhiqian.rules.templates import (
-    DAILY_DIGEST,
+    ADVANCE_ADVICE,
+    DECISION_REQUEST,
     ESCALATION_NOTICE,
+    LEADER_NOTICE,
     OVERDUE_WARNING,
     POLICE_REFERRAL,
+    REFERRAL_APPROVAL,
+    REMINDER,
     SUPERVISION_NOTICE,
-    template_id,
+    TemplateId,
 )
 from zhiqian.store import events as event_store
-from zhiqian.store.records import CaseRecord, EventRecord
+from zhiqian.store.records import CaseRecord, DecisionRecord, EventRecord
 
-__all__ = ["NoticeContexts"]
+__all__ = ["WAITING_KEY", "Draft", "NoticeContexts", "proposer_is_rule"]
+
+WAITING_KEY: Final = "waiting"
+"""The context key of a waiting document: ``{"facts": [...], ...}`` what it waits for, and
+what is needed to look the facts up again. Removed when the document is released."""
+
+# The event a clerk records the 责令支付 order's document facts with (a pack action), and the
+# older way: the order's own parameters.
+REGISTER_ORDER: Final = "register_order"
+_DEFAULT_ORDER_DOC: Final = "劳动保障监察限期整改指令书"
+
+# The legal basis of the act itself where the law gives one (national law, in force long before
+# any case the packs govern); a rule's own basis comes first.
+_ACT_BASIS: Final[Mapping[str, str]] = {
+    "refer_police": "《中华人民共和国刑法》第二百七十六条之一；"
+    "《行政执法机关移送涉嫌犯罪案件的规定》（国务院令第310号）第三条",
+    "raise_level": "《劳动保障监察条例》第十三条第二款",
+}
+_REPORT_WORKDAYS: Final = 5  # 挂牌督办: progress report due (convention, as before)
+_HANDOVER_WORKDAYS: Final = 3  # 提级办理: files handed over (convention, as before)
+
+
+@dataclass(frozen=True, slots=True)
+class Draft:
+    """A document before it is queued: ``missing`` names the facts (``FACTS`` ids) it lacks."""
+
+    template: TemplateId
+    context: dict[str, Any]
+    subject: str = ""
+    missing: tuple[str, ...] = ()
+    lookup: Mapping[str, Any] = field(default_factory=dict)  # what complete() needs later
+
+
+def proposer_is_rule(proposed_by: str) -> bool:
+    """Whether a decision was proposed by a pack rule (``rule:<id>``), not by a person."""
+    return proposed_by.startswith("rule:")
 
 
 class NoticeContexts:
-    """Builds template contexts from the case record, its clocks and events (JSON-safe values;
-    personal data only where the document needs them: the 移送函)."""
+    """Builds template contexts from the case record, its clocks and events."""
 
     def __init__(
         self,
@@ -44,6 +97,7 @@ class NoticeContexts:
         row: CaseRecord,
         clocks: Mapping[str, ClockState],
         now: datetime,
+        router: Router | None = None,
     ) -> None:
         self.conn = conn
         self.row = row
@@ -51,8 +105,62 @@ class NoticeContexts:
         self.now = now
         self.governing = governing
         self.pack = governing.pack
+        self.router = router or Router()
         self.tz = self.pack.timezone
         self.today = now.astimezone(self.tz).date().isoformat()
+
+    # -- small helpers ------------------------------------------------------------------------
+
+    def _day(self, at: datetime) -> str:
+        return at.astimezone(self.tz).date().isoformat()
+
+    def _harm(self) -> dict[str, Any]:
+        row = self.row
+        out: dict[str, Any] = {
+            "employer_name": row.employer_name,
+            "workers_involved": int(row.workers),
+            "amount_owed": str(row.amount),
+        }
+        if row.project_name:
+            out["project_name"] = row.project_name
+        return out
+
+    def _rule(self, rule_id: str | None) -> EscalationSpec | None:
+        if not rule_id:
+            return None
+        try:
+            return self.pack.escalation(rule_id)
+        except KeyError:
+            return None
+
+    def grounds(self, decision: DecisionRecord) -> tuple[str, str]:
+        """(reason, basis) of a decision: its rule's label and basis, else what the proposer
+        gave, else the act's own legal basis."""
+        spec = self._rule(decision.rule_id)
+        params = decision.params or {}
+        reason = spec.label if spec is not None else (decision.grounds or ACT_LABELS[decision.act])
+        basis = (
+            str(params.get("basis") or "")
+            or (spec.basis if spec is not None else "")
+            or _ACT_BASIS.get(decision.act, "")
+            or decision.grounds
+            or reason
+        )
+        return reason.rstrip("。"), basis.rstrip("。")
+
+    def _workdays_from_now(self, n: int) -> str:
+        day = self.now.astimezone(self.tz).date()
+        cal = self.governing.calendar
+        while n > 0:
+            day += timedelta(days=1)
+            if cal.is_workday(day):
+                n -= 1
+        return day.isoformat()
+
+    def _last_event(self, event: str) -> EventRecord | None:
+        return event_store.last_event(self.conn, self.row.id, event)
+
+    # -- warnings and reminders (decide nothing) ---------------------------------------------------
 
     def warning(
         self,
@@ -63,6 +171,7 @@ class NoticeContexts:
         due: datetime | None = None,
         basis: str | None = None,
     ) -> dict[str, Any]:
+        """超期预警 for ``clock`` (or a deadline ``due`` with ``label``)."""
         row = self.row
         spec: ClockSpec | None = None
         if clock is not None:
@@ -78,168 +187,367 @@ class NoticeContexts:
         return {
             "office_name": office_name(row.handling_region),
             "employer_name": row.employer_name,
-            "clock_label": label or (spec.label if spec else rule_id),
-            "deadline": deadline.astimezone(self.tz).date().isoformat(),
+            "clock_label": label or (spec.label if spec else "办理期限"),
+            "deadline": self._day(deadline),
             "deadline_at": deadline.astimezone(UTC).isoformat(),
             "days_left": left,
             "day_unit": "工作日" if workdays else "日",
-            "basis": basis or (spec.basis if spec else "规则包要求"),
+            "basis": basis or (spec.basis if spec else self.pack.label),
             "issued_on": self.today,
             "division_name": division_name(row.handling_region),
-            "rule_id": rule_id,
             # past the State Council notices' years the deadline rests on assumed holidays
             "deadline_assumed": bool(clock is not None and clock.assumed and due is None),
         }
 
-    def for_rule(
-        self, template: str, spec: EscalationSpec, recipient: Recipient, facts: Mapping[str, Any]
-    ) -> tuple[dict[str, Any], str]:
-        if template_id(template) == OVERDUE_WARNING:
-            clocks = self.clocks
-            read = [clocks[c] for c in sorted(spec.condition.clocks) if c in clocks]
-            clock = next(
-                (c for c in read if derived_status(c, self.now) in ("breached", "warned")),
-                read[0] if read else None,
-            )
-            return self.warning(clock, rule_id=spec.id), ""
-        if template_id(template) == POLICE_REFERRAL:
-            return self.referral(spec), "【移送公安·待负责人审批】" + self.row.employer_name
-        return self.generic(template, spec.id, spec.label, spec.basis, recipient, facts), ""
-
-    def generic(
-        self,
-        template: str,
-        rule_id: str,
-        reason: str,
-        basis: str,
-        recipient: Recipient,
-        facts: Mapping[str, Any] | None = None,
-    ) -> dict[str, Any]:
-        row = self.row
-        facts = facts or {}
-        handling = row.handling_region
-        common = {"employer_name": row.employer_name, "issued_on": self.today}
-        if template_id(template) == SUPERVISION_NOTICE:
-            by = row.supervised_by
-            if by == "province":
-                supervising = office_name(handling[:2] + "0000")
-            elif by == "city" and handling[4:] != "00":
-                supervising = office_name(handling[:4] + "00")
-            else:
-                supervising = office_name(handling)
-            ctx = {
-                **common,
-                "supervising_office": supervising,
-                "supervised_office": office_name(handling),
-                "workers_involved": int(row.workers),
-                "amount_owed": str(row.amount),
-                "reason": reason.rstrip("。"),
-                "basis": basis or "规则包",
-                "report_due": self._workdays_from_now(5),
-            }
-            if row.leader:
-                ctx["leader_name"] = row.leader
-            if row.project_name:
-                ctx["project_name"] = row.project_name
-            return ctx
-        if template_id(template) == ESCALATION_NOTICE:
-            before, after = facts.get("raised") or self._last_raise() or (handling, handling)
-            return {
-                **common,
-                "office_name": office_name(after),
-                "from_division_name": division_name(before),
-                "to_division_name": division_name(after),
-                "from_division_code": before,
-                "to_division_code": after,
-                "from_office_name": office_name(before),
-                "reason": reason.rstrip("。"),
-                "rule_id": rule_id,
-                "basis": basis or "《劳动保障监察条例》第十三条第二款",
-                "workers_involved": int(row.workers),
-                "amount_owed": str(row.amount),
-                "handover_due": self._workdays_from_now(3),
-            }
-        if template_id(template) == DAILY_DIGEST:
-            line = self.warning(None, rule_id=rule_id)
-            return {
-                "recipient_name": recipient.name,
-                "digest_date": self.today,
-                "cases": [
-                    {
-                        "case_ref": row.ref,
-                        "employer_name": row.employer_name,
-                        "clock_label": line["clock_label"],
-                        "deadline": line["deadline"],
-                        "days_left": line["days_left"],
-                    }
-                ],
-            }
-        if template_id(template) == OVERDUE_WARNING:
-            return self.warning(None, rule_id=rule_id, label=reason, basis=basis)
-        raise ValueError(f"no context builder for template {template!r}")
-
-    def referral(self, spec: EscalationSpec) -> dict[str, Any]:
-        """移送函 (国务院令第310号 Art. 6): the facts the police need, from the case and the
-        责令支付 order's event. The letter is a draft for the head's approval (Art. 5)."""
-        row = self.row
-        clocks = self.clocks
-        order = clocks.get("order_payment")
-        order_event = self._last_event("order_payment")
-        payload: Mapping[str, Any] = order_event.payload if order_event is not None else {}
-        approved = self._last_event("referral_approved")
-        served_on = (
-            order.started_at if order is not None else (order_event.at if order_event else self.now)
+    def rule_warning(self, spec: EscalationSpec) -> dict[str, Any]:
+        """超期预警 for the clock a rule reads that is breached or warned (or its first)."""
+        read = [self.clocks[c] for c in sorted(spec.condition.clocks) if c in self.clocks]
+        clock = next(
+            (c for c in read if derived_status(c, self.now) in ("breached", "warned")),
+            read[0] if read else None,
         )
-        due_on = order.deadline_at if order is not None and order.deadline_at else served_on
-        unpaid = Decimal(row.amount) - Decimal(row.recovered_amount or 0)
+        return self.warning(clock, rule_id=spec.id)
+
+    def report_reminder(
+        self, matter: str, due: datetime, *, basis: str | None = None
+    ) -> dict[str, Any]:
+        """催办提醒 for something to do or report by ``due`` (e.g. 次日报告进展)."""
         ctx: dict[str, Any] = {
+            "office_name": office_name(self.row.handling_region),
+            "employer_name": self.row.employer_name,
+            "kind": "report",
+            "matter": matter,
+            "due": self._day(due),
+            "issued_on": self.today,
+        }
+        if basis:
+            ctx["basis"] = basis
+        return ctx
+
+    def rule_reminder(self, spec: EscalationSpec) -> dict[str, Any]:
+        """催办提醒 a rule issues: its label, due when the clock it reads runs out (or today)."""
+        read = [self.clocks[c] for c in sorted(spec.condition.clocks) if c in self.clocks]
+        due = next((c.deadline_at for c in read if c.deadline_at is not None), self.now)
+        return self.report_reminder(spec.label, due, basis=spec.basis)
+
+    def decision_reminder(self, decision: DecisionRecord, decider: str) -> dict[str, Any]:
+        """催办提醒 to the decider of an undecided decision: 请于…前作出决定."""
+        clock = self.clocks.get(decision.clock_id)
+        due = decision.due_at or (clock.deadline_at if clock is not None else None) or self.now
+        spec: ClockSpec | None = None
+        try:
+            spec = self.pack.clock(decision.clock_id)
+        except KeyError:
+            spec = None
+        label = ACT_LABELS.get(decision.act, decision.act)
+        ctx: dict[str, Any] = {
+            "office_name": office_name(self.row.handling_region),
+            "employer_name": self.row.employer_name,
+            "kind": "decision",
+            "matter": f"是否批准{label}" if decision.act == "refer_police" else f"是否{label}",
+            "due": self._day(due),
+            "proposed_on": self._day(decision.proposed_at),
+            "decider": decider,
+            "issued_on": self.today,
+        }
+        if spec is not None:
+            ctx["basis"] = spec.basis
+        return ctx
+
+    def advice(self, spec: EscalationSpec) -> dict[str, Any]:
+        """垫付建议: the recommendation a rule makes (its ``recommend`` label), deciding nothing."""
+        recommend = next((a.recommend for a in spec.do if a.recommend is not None), None)
+        row = self.row
+        ctx: dict[str, Any] = {
+            **self._harm(),
             "office_name": office_name(row.handling_region),
-            "document_no": str(payload.get("referral_no") or f"（待编号）{row.ref}"),
-            "police_office": f"{division_name(row.region)}公安机关",
-            "employer_name": row.employer_name,
-            "employer_uscc": row.employer_uscc or "（未登记）",
-            "workers_involved": int(row.workers),
+            "advice": recommend.label if recommend is not None else spec.label,
+            "reason": spec.label,
+            "basis": spec.basis,
+            "issued_on": self.today,
+        }
+        ctx["migrant_workers"] = int(row.migrant_workers)
+        return ctx
+
+    # -- facts a document may wait for ---------------------------------------------------------
+
+    def order_facts(self) -> dict[str, Any] | None:
+        """The 责令支付 order's document facts as a clerk recorded them (``register_order``,
+        or the order's own parameters), or None when its 文号 was never recorded."""
+        for event in (REGISTER_ORDER, "order_payment"):
+            found = self._last_event(event)
+            payload: Mapping[str, Any] = found.payload if found is not None else {}
+            number = str(payload.get("doc_no") or payload.get("no") or "").strip()
+            if number:
+                out: dict[str, Any] = {
+                    "order_no": number,
+                    "order_doc_type": str(payload.get("doc_type") or _DEFAULT_ORDER_DOC),
+                }
+                method = str(payload.get("method") or "").strip()
+                if method:
+                    out["order_service_method"] = method
+                return out
+        return None
+
+    def leader_facts(self, division: str, title: str) -> dict[str, Any] | None:
+        """The 包案 leader's name: the case's, if a person is named, else the directory's."""
+        if is_named_person(self.row.leader):
+            return {"leader_name": str(self.row.leader)}
+        person = self.router.named_leader(division, title)
+        return {"leader_name": person.name} if person is not None else None
+
+    def referral_no_facts(self, decision_id: int | None) -> dict[str, Any] | None:
+        """The 移送书's 文号: on the approved act's event (``refer_police``)."""
+        found = self._last_event("refer_police")
+        if found is None:
+            return None
+        payload = found.payload or {}
+        if decision_id is not None and str(payload.get("decision", decision_id)) != str(
+            decision_id
+        ):
+            return None
+        number = str(payload.get("document_no") or "").strip()
+        return {"document_no": number} if number else None
+
+    def complete(self, context: Mapping[str, Any]) -> tuple[dict[str, Any], tuple[str, ...]]:
+        """A waiting document's context with the facts found now, and the facts still missing."""
+        waiting: Mapping[str, Any] = context.get(WAITING_KEY) or {}
+        ctx = {k: v for k, v in context.items() if k != WAITING_KEY}
+        missing: list[str] = []
+        for fact in waiting.get("facts", ()):
+            found: dict[str, Any] | None = None
+            if fact == "order":
+                found = self.order_facts()
+            elif fact == "leader":
+                found = self.leader_facts(
+                    str(waiting.get("division") or self.row.handling_region),
+                    str(waiting.get("title") or ""),
+                )
+            elif fact == "document_no":
+                raw = waiting.get("decision")
+                found = self.referral_no_facts(int(raw) if raw is not None else None)
+            if found is None:
+                missing.append(str(fact))
+            else:
+                ctx.update(found)
+        if missing:
+            ctx[WAITING_KEY] = {**waiting, "facts": missing}
+        return ctx, tuple(missing)
+
+    # -- the drafts of a decision --------------------------------------------------------------
+
+    def referral_approval(self, decision: DecisionRecord, *, police_office: str) -> dict[str, Any]:
+        """移送审批表 (国务院令第310号 第五条): what the head needs to decide the referral."""
+        row = self.row
+        reason, basis = self.grounds(decision)
+        ctx: dict[str, Any] = {
+            **self._harm(),
+            "office_name": office_name(row.handling_region),
             "migrant_workers": int(row.migrant_workers),
-            "amount_owed": str(row.amount),
-            "order_doc_type": str(payload.get("doc_type") or "劳动保障监察限期整改指令书"),
-            "order_no": str(payload.get("doc_no") or payload.get("no") or "（文号见案卷）"),
-            "order_served_on": served_on.astimezone(self.tz).date().isoformat(),
-            "order_service_method": str(payload.get("method") or "直接送达"),
-            "order_due_date": due_on.astimezone(self.tz).date().isoformat(),
-            "amount_unpaid": str(unpaid.quantize(Decimal("0.01"))),
-            "approved_on": (approved.at if approved is not None else self.now)
-            .astimezone(self.tz)
-            .date()
-            .isoformat(),
+            "screening": reason,
+            "basis": basis,
+            "police_office": police_office,
+            "proposed_on": self._day(decision.proposed_at),
+            "issued_on": self.today,
+        }
+        if not proposer_is_rule(decision.proposed_by):
+            ctx["proposed_by"] = decision.proposed_by
+        due = self._decision_due(decision)
+        if due is not None:
+            ctx["decision_due"] = due
+        if row.employer_uscc:
+            ctx["employer_uscc"] = row.employer_uscc
+        if row.summary:
+            ctx["summary"] = row.summary
+        if row.largest_owed is not None:
+            ctx["largest_owed"] = str(row.largest_owed)
+            if row.largest_owed_months is not None:
+                ctx["largest_owed_months"] = int(row.largest_owed_months)
+        ctx.update(self._order_dates())
+        ctx.update(self.order_facts() or {})
+        return ctx
+
+    def decision_request(self, decision: DecisionRecord, *, decider_name: str) -> dict[str, Any]:
+        """提请决定审批表: what the deciding office needs to decide a reserved act."""
+        row = self.row
+        reason, basis = self.grounds(decision)
+        label = ACT_LABELS.get(decision.act, decision.act)
+        params = decision.params or {}
+        decider_office = office_name(decision.decider_division)
+        if decision.act == "supervise":
+            proposal = f"提请{decider_office}对该案挂牌督办"
+        elif decision.act == "raise_level":
+            proposal = f"提请{decider_office}对该案提级办理"
+        elif decision.act == "assign_leader":
+            title = str(params.get("role") or "负责同志")
+            named = str(params.get("leader") or "")
+            who = f"{title}{named}同志" if is_named_person(named) else title
+            proposal = f"提请由{who}对该案包案负责"
+        elif decision.act == "blacklist":
+            proposal = f"提请将{row.employer_name}列入拖欠农民工工资失信联合惩戒对象名单"
+        else:
+            proposal = f"提请对该案{label}"
+        ctx: dict[str, Any] = {
+            **self._harm(),
+            "office_name": office_name(row.handling_region),
+            "decider_name": decider_name,
+            "act_label": label,
+            "proposal": proposal,
+            "reason": reason,
+            "basis": basis,
+            "proposed_on": self._day(decision.proposed_at),
+            "issued_on": self.today,
+        }
+        if not proposer_is_rule(decision.proposed_by):
+            ctx["proposed_by"] = decision.proposed_by
+        due = self._decision_due(decision)
+        if due is not None:
+            ctx["decision_due"] = due
+        if decision.act == "blacklist":
+            ctx["procedure_note"] = (
+                "作出列入决定前，应当依照规定告知当事人拟列入的事实、理由和依据，"
+                "并听取其陈述和申辩；列入须以责令限期支付工资、逾期未支付为前提。"
+            )
+        return ctx
+
+    def _decision_due(self, decision: DecisionRecord) -> str | None:
+        clock = self.clocks.get(decision.clock_id)
+        due = decision.due_at or (clock.deadline_at if clock is not None else None)
+        return self._day(due) if due is not None else None
+
+    def _order_dates(self) -> dict[str, Any]:
+        order = self.clocks.get("order_payment")
+        if order is None:
+            return {}
+        out: dict[str, Any] = {"order_served_on": self._day(order.started_at)}
+        if order.deadline_at is not None:
+            out["order_due_date"] = self._day(order.deadline_at)
+        unpaid = Decimal(self.row.amount) - Decimal(self.row.recovered_amount or 0)
+        out["amount_unpaid"] = str(max(unpaid, Decimal(0)).quantize(Decimal("0.01")))
+        return out
+
+    # -- the act's formal document, after approval ---------------------------------------------
+
+    def _decided(self, decision: DecisionRecord) -> tuple[str, str]:
+        if decision.decided_at is None or not decision.decided_by:
+            raise ValueError(
+                f"decision {decision.id} ({decision.act}) has no approval recorded "
+                "(decided_by, decided_at): the act's document is issued only after it"
+            )
+        return decision.decided_by, self._day(decision.decided_at)
+
+    def police_referral(self, decision: DecisionRecord, *, police_office: str) -> Draft:
+        """涉嫌犯罪案件移送书: only for an approved referral, numbered, with its approver."""
+        row = self.row
+        approver, approved_on = self._decided(decision)
+        ctx: dict[str, Any] = {
+            **self._harm(),
+            "office_name": office_name(decision.decider_division),
+            "police_office": police_office,
+            "migrant_workers": int(row.migrant_workers),
+            "approver": approver,
+            "approved_on": approved_on,
             "complainant_name": row.complainant_name,
             "complainant_phone": row.complainant_phone,
             "issued_on": self.today,
-            "facts": (
-                f"依据规则 {spec.id}（{spec.label}）筛查：{spec.basis}。"
-                + ("" if approved is not None else "本移送书为草稿，须经负责人批准后方可移送。")
-            ),
         }
+        if row.employer_uscc:
+            ctx["employer_uscc"] = row.employer_uscc
         if row.complainant_id_number:
             ctx["complainant_id_number"] = row.complainant_id_number
-        if row.project_name:
-            ctx["project_name"] = row.project_name
-        return ctx
+        missing: list[str] = []
+        number = decision.document_no or (self.referral_no_facts(decision.id) or {}).get(
+            "document_no"
+        )
+        if number:
+            ctx["document_no"] = number
+        else:
+            missing.append("document_no")
+        dates = self._order_dates()
+        facts = self.order_facts()
+        if facts is None or "order_due_date" not in dates:
+            missing.append("order")
+        ctx.update(dates)
+        ctx.update(facts or {})
+        lookup = {"decision": decision.id}
+        return Draft(POLICE_REFERRAL, ctx, missing=tuple(missing), lookup=lookup)
 
-    def _last_event(self, event: str) -> EventRecord | None:
-        return event_store.last_event(self.conn, self.row.id, event)
+    def supervision(self, decision: DecisionRecord) -> Draft:
+        """挂牌督办通知书: from the deciding (supervising) office to the one handling the case."""
+        row = self.row
+        _by, decided_on = self._decided(decision)
+        reason, basis = self.grounds(decision)
+        ctx: dict[str, Any] = {
+            **self._harm(),
+            "supervising_office": office_name(decision.decider_division),
+            "supervised_office": office_name(row.handling_region),
+            "reason": reason,
+            "basis": basis,
+            "decided_on": decided_on,
+            "report_due": self._workdays_from_now(_REPORT_WORKDAYS),
+            "issued_on": self.today,
+        }
+        if is_named_person(row.leader):
+            ctx["leader_name"] = str(row.leader)
+        if decision.document_no:
+            ctx["document_no"] = decision.document_no
+        return Draft(SUPERVISION_NOTICE, ctx)
 
-    def _last_raise(self) -> tuple[str, str] | None:
-        event = self._last_event("raise_level")
-        if event is None:
-            return None
-        payload = event.payload or {}
-        return str(payload.get("from_region")), str(payload.get("to_region"))
+    def escalation(self, decision: DecisionRecord, *, before: CaseRecord) -> Draft:
+        """提级办理通知书: from the higher office now handling the case to the lower one."""
+        row = self.row
+        _by, decided_on = self._decided(decision)
+        reason, basis = self.grounds(decision)
+        ctx: dict[str, Any] = {
+            **self._harm(),
+            "office_name": office_name(row.handling_region),
+            "from_office_name": office_name(before.handling_region),
+            "to_division_name": division_name(row.handling_region),
+            "reason": reason,
+            "basis": basis,
+            "decided_on": decided_on,
+            "handover_due": self._workdays_from_now(_HANDOVER_WORKDAYS),
+            "issued_on": self.today,
+        }
+        if decision.document_no:
+            ctx["document_no"] = decision.document_no
+        return Draft(ESCALATION_NOTICE, ctx)
 
-    def _workdays_from_now(self, n: int) -> str:
-        day = self.now.astimezone(self.tz).date()
-        cal = self.governing.calendar
-        while n > 0:
-            day += timedelta(days=1)
-            if cal.is_workday(day):
-                n -= 1
-        return day.isoformat()
+    def leader(self, decision: DecisionRecord) -> Draft:
+        """领导包案通知: to the named leader, from the office whose head named them."""
+        row = self.row
+        approver, decided_on = self._decided(decision)
+        reason, basis = self.grounds(decision)
+        params = decision.params or {}
+        title = str(row.leader_role or params.get("role") or "").strip()
+        ctx: dict[str, Any] = {
+            **self._harm(),
+            "office_name": office_name(decision.decider_division),
+            "reason": reason,
+            "basis": basis,
+            "decided_on": decided_on,
+            "decided_by": approver,
+            "issued_on": self.today,
+        }
+        if title:
+            ctx["leader_title"] = title
+        found = self.leader_facts(decision.decider_division, title)
+        if found is None and is_named_person(str(params.get("leader") or "")):
+            found = {"leader_name": str(params["leader"])}
+        ctx.update(found or {})
+        lookup = {"division": decision.decider_division, "title": title}
+        return Draft(LEADER_NOTICE, ctx, missing=() if found else ("leader",), lookup=lookup)
+
+
+def decision_template(act: str) -> TemplateId:
+    """The draft a decider receives: the 移送审批表 for a referral, else the 提请决定审批表."""
+    return REFERRAL_APPROVAL if act == "refer_police" else DECISION_REQUEST
+
+
+# Templates with no builder here are warnings, reminders and advice (built per recipient).
+RULE_BUILDERS: Final = frozenset({OVERDUE_WARNING, REMINDER, ADVANCE_ADVICE})
+
+
+def recipient_office(recipient: Recipient) -> str:
+    """The office a recipient belongs to (the 台账 a digest of theirs is made for)."""
+    return office_name(recipient.division)

@@ -9,9 +9,10 @@ history under the candidate (``engine.domain.replay``):
 * a clock running now that the candidate would have ended (stopped, cancelled, never started,
   or not in the pack at all) **stops**;
 
-and it lists the escalation rules of the candidate that would fire now: each rule whose
-condition holds on the case as it stands, with the replayed clocks, and that has not fired for
-the same cycle key (``engine.domain.escalation.cycle_key`` over the replayed cycles; the keys
+and it lists the escalation rules of the candidate that would fire now — each action with
+whether it *acts* or *recommends* (a pending decision), as the candidate declares it: each rule
+whose condition holds on the case as it stands, with the replayed clocks, and that has not fired
+for the same cycle key (``engine.domain.escalation.cycle_key`` over the replayed cycles; the keys
 already fired come from ``zq_escalations``). One round, no cascade: since the reserved acts
 (移送公安, 挂牌督办, 提级办理, 失信名单, 领导包案) are decided by a person, no rule's action
 changes what another rule's condition reads. A closed case, and a case whose state is final in
@@ -76,6 +77,9 @@ class RuleFiring:
     label: str
     cycle_key: str
     actions: tuple[str, ...]  # the kinds of its actions, in order (notify, refer_police, …)
+    # per action: ``acts`` (the system does it: a warning, a reminder, a recommendation) or
+    # ``recommends`` (an act the law reserves to a person: it becomes a pending decision)
+    modes: tuple[str, ...]
     basis: str
 
 
@@ -239,6 +243,7 @@ def _firings(
                 label=spec.label,
                 cycle_key=key,
                 actions=tuple(a.kind for a in spec.do),
+                modes=tuple(pack.action_mode(a, spec).mode for a in spec.do),
                 basis=spec.basis,
             )
         )

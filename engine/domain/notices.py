@@ -135,8 +135,11 @@ def digest_line(
 def digest_context(
     held: Sequence[HeldNotice], at: datetime, tz: tzinfo, calendar: LegalCalendar
 ) -> dict[str, Any]:
-    """The 每日台账摘要 context for one recipient's held warnings (the first names them)."""
+    """The 每日台账摘要 context for one recipient's held warnings (the first names them and
+    their office: the one the warning was addressed to, else the one handling the case)."""
+    first = held[0].context
     return {
+        "office_name": str(first.get("recipient_office") or first.get("office_name") or ""),
         "recipient_name": held[0].recipient_name,
         "digest_date": local_date(at, tz).isoformat(),
         "cases": [digest_line(n, at, tz, calendar) for n in held],

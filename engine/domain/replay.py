@@ -15,8 +15,8 @@ as ``commands.change`` fed them to the governing pack when they happened:
   complaint states (workers, amounts, channel, employer, project) are read as they stand;
 * the per-case inputs recorded on events are applied again: the period of a 责令支付 order
   (``order_payment``), an approved 延期 (``extend``: refused under the candidate's bound, the
-  case says so), and a rule's ``raise_level`` with ``clocks: restart`` (a new cycle of every
-  clock whose limit is the pack's);
+  case says so), and an approved 提级 with ``clocks: restart`` (a new cycle of every clock whose
+  limit is the pack's, as ``commands.decide`` starts them);
 * ``pii_shown`` is not a change of the case (``commands.change.record_access`` moves no clock).
 
 Replaying with the pack that governs the case gives back its stored clocks (a test holds the
@@ -153,7 +153,7 @@ def restart_clocks(
 ) -> dict[str, ClockState]:
     """提级 with ``clocks: restart``: every active clock whose limit is the pack's (not an
     order's own period) starts a new cycle at ``at`` — paused ones stay paused (the rule of
-    ``commands.escalate``, kept pure here)."""
+    ``commands.decide.restart_clocks``, kept pure here)."""
     gov = candidate.governing
     changed: dict[str, ClockState] = {}
     for clock_id, state in clocks.items():
@@ -176,12 +176,15 @@ def restart_clocks(
 
 
 def _restarts(ev: EventRecord) -> bool:
-    """A 提级 by a rule with ``clocks: restart`` (the escalator restarts the clocks after its
-    event; a clerk's ``raise_level`` records its params but restarts nothing)."""
+    """A 提级 with ``clocks: restart`` that restarted the clocks after its event: one a named
+    person approved (``commands.decide``; the payload names the decision), or — in logs written
+    before 提级 became a decision — one a rule performed (``rule_id`` set). A ``raise_level``
+    that is neither restarted nothing, whatever its params say."""
+    payload = ev.payload or {}
     return (
         ev.event == "raise_level"
-        and ev.rule_id is not None
-        and (ev.payload or {}).get("clocks") == "restart"
+        and payload.get("clocks") == "restart"
+        and (payload.get("decision") is not None or ev.rule_id is not None)
     )
 
 
@@ -242,12 +245,15 @@ def _order_limits(
     clocks: Mapping[str, ClockState],
     notes: list[str],
 ) -> Mapping[str, str]:
-    """The period the 责令支付 order set (the action's own rule, on its recorded params)."""
+    """The period the 责令支付 order set (the action's own rule, on its recorded period: only
+    ``due``/``within`` — its document facts would be checked against the case as it stands
+    now, which holds this very order already)."""
+    period = {k: v for k, v in (ev.payload or {}).items() if k in ("due", "within")}
     try:
         effect = apply_action(
             "order_payment",
             after,
-            dict(ev.payload or {}),
+            period,
             at=ev.at,
             actor=ev.actor,
             pack=candidate.governing.pack,

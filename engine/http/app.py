@@ -54,7 +54,7 @@ __all__ = ["API_VERSION", "app_from_env", "create_app"]
 
 API_VERSION = "1"
 LEVELS = Literal["county", "city", "province"]
-NOTICE_STATUSES = Literal["held", "digested", "pending", "sending", "sent", "dead"]
+NOTICE_STATUSES = Literal["waiting", "held", "digested", "pending", "sending", "sent", "dead"]
 REGION = r"^\d{6}$"
 # Ids are 32-bit INTEGER columns: PostgreSQL refuses a larger number as a DataError.
 MAX_ID = 2**31 - 1

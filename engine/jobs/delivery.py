@@ -26,6 +26,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, tzinfo
 
+import sqlalchemy as sa
+
 from zhiqian.engine.commands.notices import queue_notice
 from zhiqian.engine.domain.notices import (
     DIGEST_TEMPLATE,
@@ -88,6 +90,11 @@ class DeliveryReport:
     retried: int = 0
     dead: int = 0
     deferred: int = 0  # held back by quiet hours
+    released: int = 0  # waiting documents whose facts exist now (sent in this pass)
+
+
+Recheck = Callable[[sa.Connection, datetime], int]
+"""Looks again at the waiting documents in a write transaction; returns how many it released."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,14 +119,21 @@ def deliver(
     renderer: NoticeRenderer | None = None,
     quiet: QuietHours | bool | None = True,
     stop: Callable[[], bool] | None = None,
+    recheck: Recheck | None = None,
 ) -> DeliveryReport:
     """Send what is due in the outbox at ``now`` through ``notifiers`` (channel → notifier),
     until nothing due is left or ``stop()`` says so (checked between batches and notices).
 
     ``quiet=True`` takes the quiet hours from ``pack`` (whose time zone they are in);
-    ``None``/``False`` ignores them; a ``QuietHours`` is used as given.
+    ``None``/``False`` ignores them; a ``QuietHours`` is used as given. ``recheck`` runs first,
+    in its own transaction: the waiting documents whose facts exist now become due and go out
+    in this same pass.
     """
     at = now.astimezone(UTC)
+    released = 0
+    if recheck is not None and not (stop and stop()):
+        with tx.write() as conn:
+            released = recheck(conn, at)
     worker = (worker or default_worker())[:64]
     policy = policy or DeliveryPolicy()
     rng = rng or random.Random()
@@ -149,7 +163,9 @@ def deliver(
             sent += status == SENT
             dead += status == DEAD
             retried += status == PENDING
-    return DeliveryReport(sent=sent, retried=retried, dead=dead, deferred=deferred)
+    return DeliveryReport(
+        sent=sent, retried=retried, dead=dead, deferred=deferred, released=released
+    )
 
 
 def _send_one(

@@ -11,7 +11,14 @@ from zhiqian.engine.domain.notices import DIGEST_TEMPLATE
 from zhiqian.errors import NotifierError, Refused
 from zhiqian.notifiers import Notice, NoticeRenderer
 from zhiqian.rules.templates import template_id
-from zhiqian.store.outbox import STATUSES, NoticeRecord, Transactions, get_notice, select_notices
+from zhiqian.store.outbox import (
+    STATUSES,
+    WAITING,
+    NoticeRecord,
+    Transactions,
+    get_notice,
+    select_notices,
+)
 
 __all__ = ["STATUSES", "NoticeView", "list_notices", "notice_of", "show_notice", "view_of"]
 
@@ -121,6 +128,9 @@ def show_notice(
         record = get_notice(conn, notice_id)
     if record is None:
         raise Refused(f"no notice {notice_id} in the outbox")
+    if record.status == WAITING:
+        # not issued: it lacks a fact, and rendering it would print a placeholder or fail
+        return view_of(record, f"（未发出，等待补充事实）{record.last_error or ''}")
     try:
         rendered = (renderer or NoticeRenderer()).render(notice_of(record))
         text = f"{rendered.subject}\n\n{rendered.text}"

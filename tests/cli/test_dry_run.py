@@ -87,7 +87,9 @@ def test_json_lists_the_moves_the_firings_and_the_totals(
     assert move["old_deadline"] == "2026-05-28T23:59:59+08:00"
     assert move["new_deadline"] == "2026-05-08T23:59:59+08:00"
     assert move["workdays"] == -15
-    assert [(r["rule"], r["actions"]) for r in case["rules"]] == [("filed_small_case", ["notify"])]
+    assert [(r["rule"], r["actions"], r["modes"]) for r in case["rules"]] == [
+        ("filed_small_case", ["notify"], ["acts"])
+    ]
     assert shown["totals"] == {
         "cases": 2,
         "changed": 1,
@@ -111,6 +113,7 @@ def test_table_and_csv(seeded: Cli, shorter: Path) -> None:
     assert "2026-05-08 23:59" in table.stdout
     assert "-15" in table.stdout
     assert "规则触发" in table.stdout
+    assert "notify（直接执行）" in table.stdout
     assert "合计：未结案件 2 件，其中有变化 1 件" in table.stdout
     as_csv = seeded("rules", "dry-run", str(shorter), "--at", AT, "--format", "csv")
     assert as_csv.code == 0
@@ -122,6 +125,7 @@ def test_table_and_csv(seeded: Cli, shorter: Path) -> None:
     assert rows[0]["old_deadline"] == "2026-05-28T23:59:59+08:00"
     assert rows[0]["workdays"] == "-15"
     assert rows[1]["actions"] == "notify"
+    assert rows[1]["modes"] == "acts"
     assert "合计" in as_csv.stderr  # the totals are for a human: stdout stays one CSV table
 
 

@@ -44,6 +44,7 @@ escalations:
     when: breached("handling_report")
     do:
       - notify: {to: [county_office], template: 超期预警}
+      - supervise: {by: city}
     basis: 候选：处理进展报告
     status: CONV
 """
@@ -172,8 +173,13 @@ def test_a_shorter_limit_moves_a_deadline_a_new_rule_fires_and_nothing_is_writte
     assert report.old_deadline is None
     assert report.new_deadline == end_of(nth_workday_after(FILED, 10))
     assert report.new_status == "breached"
-    assert [(r.rule, r.actions, r.cycle_key) for r in case.rules] == [
-        ("handling_report_overdue", ("notify",), "handling_report:1")
+    assert [(r.rule, r.actions, r.modes, r.cycle_key) for r in case.rules] == [
+        (
+            "handling_report_overdue",
+            ("notify", "supervise"),
+            ("acts", "recommends"),
+            "handling_report:1",
+        )
     ]
     assert case.notes == ()
     totals = result.totals
@@ -215,8 +221,12 @@ def test_the_governing_pack_replayed_changes_nothing(engine: Engine, clock: Froz
     walk(engine, flagged, "verify", "handle")
     raised = engine.receive(complaint(15)).id
     walk(engine, raised, "verify", "handle", "file")
-    # a clerk's 提级 records its params; only a rule's `clocks: restart` restarts the clocks
-    engine.act(raised, "raise_level", actor="监察员", params={"clocks": "restart"})
+    # 提级 approved with the clocks continuing: the office changes, the clocks do not restart
+    proposal = engine.propose(
+        raised, "raise_level", actor="监察员", reason="疑难复杂", params={"clocks": "continue"}
+    )
+    engine.decide(raised, proposal.id, "approve", actor="市局负责人", reason="同意提级")
+    assert engine.get(raised).level == "city"
     clock.set(cst(2026, 4, 20, 9, 0))
     engine.sweep()  # what fell due has fired, as the daemon would have done
 
@@ -352,6 +362,10 @@ def test_the_demo_campaign_replayed_under_its_own_pack_changes_nothing(tmp_path:
     from zhiqian.engine.cli.demo import run_demo
 
     demo = run_demo(tmp_path / "demo", count=40)
+    with sa.create_engine(f"sqlite:///{demo.database}").connect() as conn:
+        kinds = set(conn.exec_driver_sql("SELECT DISTINCT event FROM zq_events").scalars())
+    # the log the replay walks holds decisions, orders and the rules' own events
+    assert {"propose_assign_leader", "approve_assign_leader", "order_payment"} <= kinds
     at = FrozenClock(cst(2020, 1, 24, 21, 0))
     with Engine.open(f"sqlite:///{demo.database}", pack="yangquan-2019", clock=at) as engine:
         same = engine.dry_run("yangquan-2019")
@@ -385,23 +399,25 @@ escalations:
 """
 
 
-def test_a_rules_raise_with_restart_is_replayed(
+def test_an_approved_raise_with_restart_is_replayed(
     db_url: str, clock: FrozenClock, candidate: Path, tmp_path: Path
 ) -> None:
-    """The escalator restarts the clocks after a rule's 提级 (``clocks: restart``): the replay
+    """An approved 提级 with ``clocks: restart`` restarts the clocks after its event: the replay
     does it too — the pack that did it changes nothing, and a candidate counts its own limit
     from the restart, not from 立案 (the 提级 happened: a new pack does not undo it)."""
     path = tmp_path / "restarting.yaml"
     path.write_text(RESTARTING, encoding="utf-8")
     with Engine.open(db_url, create=True, clock=clock, pack=path) as engine:
         case_id = engine.receive(complaint(61)).id
-        walk(engine, case_id, "verify", "file")
+        walk(engine, case_id, "verify", "file", "handle")  # the rule proposes the 提级
+        (proposal,) = engine.decisions(case_id)
+        assert (proposal.act, proposal.status) == ("raise_level", "pending")
         clock.set(cst(2026, 3, 4, 9, 0))  # two working days after 立案
-        engine.act(case_id, "handle", actor="监察员")
+        engine.decide(case_id, proposal.id, "approve", actor="市局负责人", reason="疑难复杂")
         view = engine.get(case_id)
         assert (view.level, view.handling_region) == ("city", "140300")
         investigation = next(c for c in view.clocks if c.id == "investigation")
-        assert investigation.started_at == cst(2026, 3, 4, 9, 0)  # restarted at the 提级
+        assert investigation.started_at == cst(2026, 3, 4, 9, 0)  # restarted at the approval
 
         assert engine.dry_run(path).cases == ()
         (case,) = engine.dry_run(candidate).cases

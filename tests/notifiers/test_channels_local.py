@@ -101,7 +101,7 @@ def test_log_is_structured_and_leaves_the_text_out(caplog, kit):
     assert result.ok
     (record,) = caplog.records
     fields = record.zhiqian_notice
-    assert fields["template"] == "移送函"
+    assert fields["template"] == "涉嫌犯罪案件移送书"  # an older name maps to the new one
     assert fields["idempotency_key"] == notice.idempotency_key
     assert "text" not in fields
     assert kit.phone not in caplog.text

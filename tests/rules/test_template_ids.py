@@ -10,14 +10,20 @@ import pytest
 from zhiqian import UnknownName
 from zhiqian.errors import NotifierError
 from zhiqian.notifiers import (
+    ADVANCE_ADVICE,
     DAILY_DIGEST,
+    DECISION_REQUEST,
     ESCALATION_NOTICE,
+    LEADER_NOTICE,
     OPTIONAL_CONTEXT,
     OVERDUE_WARNING,
     PERSONAL_DATA_TEMPLATES,
     POLICE_REFERRAL,
+    REFERRAL_APPROVAL,
+    REMINDER,
     REQUIRED_CONTEXT,
     SUPERVISION_NOTICE,
+    TEMPLATE_ALIASES,
     TEMPLATE_DIR,
     TEMPLATE_FILES,
     TEMPLATE_IDS,
@@ -32,11 +38,17 @@ from zhiqian.rules.loader import load_pack
 
 NAMES = {
     OVERDUE_WARNING: "超期预警",
-    SUPERVISION_NOTICE: "督办通知",
+    REMINDER: "催办提醒",
+    SUPERVISION_NOTICE: "挂牌督办通知书",
     ESCALATION_NOTICE: "提级办理通知书",
-    POLICE_REFERRAL: "移送函",
+    LEADER_NOTICE: "领导包案通知",
+    ADVANCE_ADVICE: "垫付建议",
+    REFERRAL_APPROVAL: "移送审批表",
+    DECISION_REQUEST: "提请决定审批表",
+    POLICE_REFERRAL: "涉嫌犯罪案件移送书",
     DAILY_DIGEST: "每日台账摘要",
 }
+OLD_NAMES = {"督办通知": SUPERVISION_NOTICE, "移送函": POLICE_REFERRAL}
 
 
 def test_the_ids_are_the_file_stems_and_the_names_their_labels() -> None:
@@ -60,10 +72,20 @@ def test_either_spelling_maps_to_the_id_and_the_name(tid: str, name: str) -> Non
     assert tid in REQUIRED_CONTEXT
 
 
+@pytest.mark.parametrize(("old", "tid"), OLD_NAMES.items())
+def test_the_names_stored_before_the_split_still_map(old: str, tid: str) -> None:
+    """Rows already written and packs not yet rewritten keep working."""
+    assert dict(TEMPLATE_ALIASES) == OLD_NAMES
+    assert template_id(old) == tid
+    assert template_label(old) == NAMES[tid]  # shown and stored under the new name
+    assert REQUIRED_CONTEXT[old] == REQUIRED_CONTEXT[tid]
+    assert _notice(old).template == NAMES[tid]
+
+
 def test_unknown_templates_are_unknown_names() -> None:
     with pytest.raises(UnknownName, match="unknown notice template '催办函'; known: ") as missed:
         template_id("催办函")
-    assert "police_referral (移送函)" in missed.value.known
+    assert "police_referral (涉嫌犯罪案件移送书)" in missed.value.known
     with pytest.raises(KeyError):
         REQUIRED_CONTEXT["催办函"]  # type: ignore[index]
     assert "催办函" not in REQUIRED_CONTEXT
@@ -86,10 +108,10 @@ def _notice(template: str) -> Notice:
 
 
 def test_a_notice_given_an_id_stores_the_name() -> None:
-    by_id, by_name = _notice(POLICE_REFERRAL), _notice("移送函")
-    assert by_id == by_name
-    assert by_id.template == "移送函"  # the stored value, the JSON shapes and payloads keep it
-    assert by_id.to_dict()["template"] == "移送函"
+    by_id, by_name = _notice(POLICE_REFERRAL), _notice("涉嫌犯罪案件移送书")
+    assert by_id == by_name == _notice("移送函")
+    assert by_id.template == "涉嫌犯罪案件移送书"  # the stored value, JSON shapes and payloads
+    assert by_id.to_dict()["template"] == "涉嫌犯罪案件移送书"
     assert by_id.template_id == POLICE_REFERRAL
     assert Notice.from_dict(by_id.to_dict()).template_id == POLICE_REFERRAL
     assert by_id.template in PERSONAL_DATA_TEMPLATES
@@ -97,7 +119,7 @@ def test_a_notice_given_an_id_stores_the_name() -> None:
 
 def test_rendering_goes_by_id_and_names_the_template_as_clerks_know_it() -> None:
     with pytest.raises(
-        NotifierError, match=r"notice template '移送函' \(police_referral\.txt\.j2\)"
+        NotifierError, match=r"notice template '涉嫌犯罪案件移送书' \(police_referral\.txt\.j2\)"
     ):
         NoticeRenderer().render(_notice(POLICE_REFERRAL))
 
@@ -145,8 +167,9 @@ def _pack(tmp_path: Path, name: str, w: str, n: str, d: str) -> Path:
 
 def test_packs_may_name_templates_by_id_or_by_name(tmp_path: Path) -> None:
     by_id = load_pack(_pack(tmp_path, "a", OVERDUE_WARNING, POLICE_REFERRAL, DAILY_DIGEST))
-    by_name = load_pack(_pack(tmp_path, "b", "超期预警", "移送函", "每日台账摘要"))
-    for pack in (by_id, by_name):
+    by_name = load_pack(_pack(tmp_path, "b", "超期预警", "涉嫌犯罪案件移送书", "每日台账摘要"))
+    by_old_name = load_pack(_pack(tmp_path, "c", "超期预警", "移送函", "每日台账摘要"))
+    for pack in (by_id, by_name, by_old_name):
         warn = pack.clock("work").warn[0]
         notify = pack.escalation("late").do[0].notify  # type: ignore[union-attr]
         digest = pack.routing.digest
@@ -154,7 +177,7 @@ def test_packs_may_name_templates_by_id_or_by_name(tmp_path: Path) -> None:
         assert digest is not None
         assert (warn.template, notify.template, digest.template) == (
             "超期预警",
-            "移送函",
+            "涉嫌犯罪案件移送书",
             "每日台账摘要",
         )
         assert (warn.template_id, notify.template_id, digest.template_id) == (
@@ -163,4 +186,4 @@ def test_packs_may_name_templates_by_id_or_by_name(tmp_path: Path) -> None:
             DAILY_DIGEST,
         )
     # the same rules, however spelt: the same fingerprint (cases record it)
-    assert by_id.fingerprint == by_name.fingerprint
+    assert by_id.fingerprint == by_name.fingerprint == by_old_name.fingerprint
