@@ -90,6 +90,11 @@ def test_national_lifecycle_and_clocks() -> None:
         "referral_transfer",
         "police_decision",
         "review",
+        # the decisions' clocks the loader makes from `decisions:` (refer_police has its own)
+        "decide_supervise",
+        "decide_raise_level",
+        "decide_blacklist",
+        "decide_assign_leader",
     ]
     inv = pack.clock("investigation")
     assert str(inv.limit) == "60 workdays"
@@ -113,7 +118,7 @@ def test_national_lifecycle_and_clocks() -> None:
 
 def test_crime_screen_uses_thresholds_and_needs_the_order_breached() -> None:
     esc = load_pack("national").escalation("crime_screen")
-    assert [a.kind for a in esc.do] == ["refer_police", "notify"]
+    assert [a.kind for a in esc.do] == ["refer_police"]  # proposed; its documents follow decisions
     breached = {"order_payment": "breached"}
     group = dict(workers=10, amount=Decimal(30000))
     assert esc.condition.evaluate(ctx(**group, clocks=breached)) is True
