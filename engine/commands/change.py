@@ -160,7 +160,7 @@ def change_case(
     # the case's clocks, timers and next event.
     event_store.insert_event(conn, ev, expected=case.version)
     after = replace(case, **values)
-    change = CaseChange(event, source, dest, now)
+    change = CaseChange(event, source, dest, now, received_at=case.received_at)
     changed = move_clocks(conn, governing, after, change, clocks, now=now, effect=effect)
     return Changed(case=after, clocks={**clocks, **changed})
 
