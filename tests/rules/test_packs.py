@@ -144,11 +144,13 @@ def test_yangquan_overlay() -> None:
     assert pack.effective.to == "spring_festival"
     assert str(pack.clock("classify").limit) == "end_of_day"
     assert str(pack.clock("verify").limit) == "end_of_day"
-    assert str(pack.clock("year_end").limit) == "before_new_year"
-    verify_start = pack.clock("verify").start.condition
-    assert verify_start is not None
-    assert verify_start.evaluate(ctx(channel="platform")) is True
-    assert verify_start.evaluate(ctx(channel="transferred")) is False
+    assert str(pack.clock("year_end").limit) == "by 2019-12-31"
+    verify_start = pack.clock("verify").start
+    assert verify_start.admits("platform", date(2019, 11, 20))
+    assert not verify_start.admits("transferred", date(2019, 11, 20))
+    assert not verify_start.admits("inspection", date(2019, 11, 20))
+    assert pack.clock("transferred_facts").start.admits("transferred", date(2019, 11, 20))
+    assert not pack.clock("transferred_facts").start.admits("visit", date(2019, 11, 20))
     report = pack.escalation("transferred_report")
     assert [a.kind for a in report.do] == ["require_report", "assign_leader"]
     assert report.condition.evaluate(ctx(channel="transferred")) is True
