@@ -833,6 +833,11 @@ class _Checker:
                 warn=True,
             )
         self._ended_before_pause(clock, path)
+        if clock.same_day is not None and clock.same_day.event not in self.event_ids:
+            ev = clock.same_day.event
+            self.at(
+                (*path, "same_day", "event"), f"unknown event {ev!r}{_hint(ev, self.event_ids)}"
+            )
 
     def _ended_before_pause(self, clock: ClockSpec, path: tuple[Any, ...]) -> None:
         """A stop or cancel ``on_leave: [s]`` also fires on the event that leaves ``s`` for a

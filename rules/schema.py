@@ -77,6 +77,7 @@ __all__ = [
     "RoleSpec",
     "RollOver",
     "RoutingSpec",
+    "SameDaySpec",
     "StartTrigger",
     "StateSpec",
     "Status",
@@ -343,6 +344,15 @@ class WarnSpec(_Strict):
         return template_id(self.template)
 
 
+class SameDaySpec(_Strict):
+    """An act the law wants on the day the clock is met: 若干规定 第十八条 — a complaint accepted
+    is "于受理之日立案查处". Done on a later day the act is still done (refusing a late 立案
+    would leave the case unfiled); its event records ``warning`` with both days."""
+
+    event: str
+    warning: NonEmpty
+
+
 class ClockSpec(_Strict):
     """An SLA clock. See the module docstring of ``zhiqian.rules.loader`` for the evaluation order.
 
@@ -367,6 +377,7 @@ class ClockSpec(_Strict):
     roll_over: RollOver | None = None  # None: the pack calendar's roll_over (民法典 Art. 203)
     extension: ExtensionSpec | None = None
     warn: tuple[WarnSpec, ...] = ()
+    same_day: SameDaySpec | None = None
     basis: NonEmpty
     status: Status
     note: str | None = None

@@ -52,6 +52,7 @@ __all__ = [
     "evaluate_clocks",
     "extend_clock",
     "recompute",
+    "same_day_warnings",
     "warning_moments",
 ]
 
@@ -345,6 +346,29 @@ def extend_clock(
         )
     extended = replace(state, extensions=(*state.extensions, extension))
     return recompute(spec, extended, pack=pack, calendar=calendar)
+
+
+def same_day_warnings(
+    pack: RulePack, clocks: Mapping[str, ClockState], event: str, at: datetime
+) -> list[str]:
+    """Warnings for ``event`` done at ``at`` on a later day than a clock it should follow on
+    the same day (``same_day``) was met — 立案 after the day of 受理 (若干规定 第十八条). Empty
+    when on time, when that clock is not met yet (filed before acceptance was decided: filing
+    is the acceptance) or when the case has no such clock (an inspection)."""
+    tz = pack.timezone
+    out: list[str] = []
+    for spec in pack.clocks:
+        rule = spec.same_day
+        if rule is None or rule.event != event:
+            continue
+        state = clocks.get(spec.id)
+        if state is None or state.status != STOPPED or state.ended_at is None:
+            continue
+        met_on = state.ended_at.astimezone(tz).date()
+        on = at.astimezone(tz).date()
+        if on > met_on:
+            out.append(f"{rule.warning}：{met_on.isoformat()} → {on.isoformat()}")
+    return out
 
 
 def condition_clocks(states: Sequence[ClockState], now: datetime) -> dict[str, str]:
