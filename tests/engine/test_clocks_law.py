@@ -230,3 +230,29 @@ def test_yangquan_clear_by_dates_follow_the_day_received(db_url: str) -> None:
         # 历史存量 (received before 2019): 2019-12-31 as the notice names it
         assert cstock["stock_cleared"].deadline == end_of(date(2019, 12, 31))
         assert not {"year_end", "spring_festival_cleared"} & set(cstock)
+
+
+def test_liling_two_zeros_split_by_project_kind_and_day_received(db_url: str) -> None:
+    def complaint(seed: int, received: datetime, kind: str | None) -> dict[str, Any]:
+        record = sample_complaint(seed, received_at=received, **SMALL)
+        record["employer"]["category"] = "construction"
+        record["project"] = None if kind is None else {"name": "城区安置房项目", "kind": kind}
+        return record
+
+    clock = FrozenClock(cst(2019, 11, 20, 9, 0))
+    with Engine.open(db_url, create=True, clock=clock, pack="liling-2019") as eng:
+        old_gov = eng.receive(complaint(20, cst(2019, 10, 20, 9, 0), "government"))
+        new_soe = eng.receive(complaint(21, cst(2019, 11, 5, 9, 0), "soe"))
+        private = eng.receive(complaint(22, cst(2019, 10, 20, 9, 0), None))
+        ppp = eng.receive(complaint(23, cst(2019, 10, 20, 9, 0), "ppp"))
+        expect = {
+            old_gov.id: ("gov_soe_cleared", date(2019, 12, 31)),
+            new_soe.id: ("later_gov_soe_cleared", date(2020, 1, 23)),
+            private.id: ("others_cleared", date(2020, 1, 23)),
+            ppp.id: ("others_cleared", date(2020, 1, 23)),
+        }
+        two_zeros = {"gov_soe_cleared", "later_gov_soe_cleared", "others_cleared"}
+        for case_id, (clock_id, due) in expect.items():
+            clocks = clocks_of(eng, case_id)
+            assert two_zeros & set(clocks) == {clock_id}, case_id
+            assert clocks[clock_id].deadline == end_of(due)

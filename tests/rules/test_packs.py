@@ -12,7 +12,7 @@ from zhiqian.rules.conditions import ConditionContext
 from zhiqian.rules.loader import PACKS_DIR, check_pack, load_pack
 from zhiqian.rules.schema import Status
 
-SHIPPED = ("national", "yangquan-2019", "yunnan-2021")
+SHIPPED = ("national", "yangquan-2019", "yunnan-2021", "liling-2019")
 
 
 def ctx(**kw: Any) -> ConditionContext:
@@ -192,5 +192,5 @@ def test_yunnan_overlay() -> None:
 
 def test_fingerprints_differ() -> None:
     prints = {load_pack(n).fingerprint for n in SHIPPED}
-    assert len(prints) == 3
+    assert len(prints) == len(SHIPPED)
     assert load_pack("national").fingerprint == load_pack(PACKS_DIR / "national.yaml").fingerprint
