@@ -871,7 +871,7 @@ class PackSpec(_Strict):
                 ClockSpec(
                     id=clock_id,
                     label=f"{spec.by}作出是否{RESERVED_ACTS[act]}的决定",
-                    start=Trigger(on_event=proposed),
+                    start=StartTrigger(on_event=proposed),
                     reset=Trigger(on_event=proposed),
                     stop=Trigger(on_event=(f"approve_{act}", f"reject_{act}")),
                     cancel=Trigger(on_enter=finals) if finals else None,
