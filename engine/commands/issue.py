@@ -513,7 +513,6 @@ class NoticeIssuer:
         digest role), waiting (a fact missing) or pending."""
         issued = issued if issued is not None else Issued()
         digest = pack.routing.digest
-        seen: set[tuple[str, str]] = set()
         context = dict(draft.context)
         reason: str | None = None
         exempt: frozenset[str] = frozenset()
@@ -521,14 +520,18 @@ class NoticeIssuer:
             reason = "；".join(FACTS[m].reason(case.ref) for m in draft.missing)
             context[WAITING_KEY] = {**draft.lookup, "facts": list(draft.missing)}
             exempt = frozenset().union(*(_FACT_KEYS[m] for m in draft.missing))
+        # One copy per recipient and channel: two roles (or two channels that both fell back
+        # to the log) reaching the same address are one notice, whose note keeps every reason.
+        copies: dict[tuple[str, str], tuple[Recipient, list[str]]] = {}
         for recipient in recipients:
             same = (
                 recipient.channel,
                 recipient.address or f"{recipient.division}|{recipient.name}",
             )
-            if same in seen:
-                continue  # one copy per recipient and channel
-            seen.add(same)
+            kept = copies.setdefault(same, (recipient, []))
+            if recipient.note and recipient.note not in kept[1]:
+                kept[1].append(recipient.note)
+        for recipient, reasons in copies.values():
             hold = (
                 draft.template == OVERDUE_WARNING
                 and reason is None
@@ -539,7 +542,7 @@ class NoticeIssuer:
             copy = dict(context)
             if draft.template == OVERDUE_WARNING:
                 copy["recipient_office"] = office_name(recipient.division)
-            notes = "；".join(n for n in (recipient.note, note) if n) or None
+            notes = "；".join([*reasons, *([note] if note else [])]) or None
             notice_id = queue_notice(
                 conn,
                 case_id=case.id,
