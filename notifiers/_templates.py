@@ -290,9 +290,7 @@ OPTIONAL_CONTEXT: Final[Mapping[TemplateKey, frozenset[str]]] = _ByTemplate(
                 "complainant_phone",  # printed masked
             }
         ),
-        ESCALATION_NOTICE: frozenset(
-            {"document_no", "project_name", "handover_due"}
-        ),
+        ESCALATION_NOTICE: frozenset({"document_no", "project_name", "handover_due"}),
         LEADER_NOTICE: frozenset({"leader_title", "decided_by", "handler_name", "project_name"}),
         ADVANCE_ADVICE: frozenset({"migrant_workers", "project_name"}),
         REFERRAL_APPROVAL: frozenset(
