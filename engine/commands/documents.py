@@ -317,7 +317,9 @@ class NoticeContexts:
         for fact in waiting.get("facts", ()):
             found: dict[str, Any] | None = None
             if fact == "order":
-                found = self.order_facts()
+                dates = self._order_dates()
+                facts = self.order_facts()
+                found = {**dates, **facts} if facts and "order_due_date" in dates else None
             elif fact == "leader":
                 found = self.leader_facts(
                     str(waiting.get("division") or self.row.handling_region),

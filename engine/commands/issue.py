@@ -70,7 +70,9 @@ _log = logging.getLogger("zhiqian.notices")
 HANDLER_ROLE: Final = "handler"  # the pack role of the case's handler (a copy of 领导包案通知)
 POLICE_ROLE: Final = "police"  # a pack role for the police office, where a pack routes one
 _FACT_KEYS: Final[Mapping[str, frozenset[str]]] = {
-    "order": frozenset({"order_no", "order_doc_type", "order_served_on", "order_due_date"}),
+    "order": frozenset(
+        {"order_no", "order_doc_type", "order_served_on", "order_due_date", "amount_unpaid"}
+    ),
     "leader": frozenset({"leader_name"}),
     "document_no": frozenset({"document_no"}),
 }
