@@ -53,6 +53,7 @@ if TYPE_CHECKING:
     from zhiqian.engine.views import ClockExplanation as ClockExplanation
     from zhiqian.engine.views import ClockView as ClockView
     from zhiqian.engine.views import DeadlineMove as DeadlineMove
+    from zhiqian.engine.views import DecisionView as DecisionView
     from zhiqian.engine.views import DueItem as DueItem
     from zhiqian.engine.views import EscalationExplanation as EscalationExplanation
     from zhiqian.engine.views import EscalationRecord as EscalationRecord
@@ -96,6 +97,7 @@ _LAZY = {
     "ClockExplanation": "zhiqian.engine.views",
     "ClockView": "zhiqian.engine.views",
     "DeadlineMove": "zhiqian.engine.views",
+    "DecisionView": "zhiqian.engine.views",
     "DueItem": "zhiqian.engine.views",
     "EscalationExplanation": "zhiqian.engine.views",
     "EscalationRecord": "zhiqian.engine.views",
@@ -143,6 +145,7 @@ __all__ = [
     "Complaint",
     "ConflictError",
     "DeadlineMove",
+    "DecisionView",
     "DeliveryPolicy",
     "DeliveryReport",
     "DeliveryResult",

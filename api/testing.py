@@ -8,12 +8,18 @@ from __future__ import annotations
 import random
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from zhiqian.clock import FrozenClock
 from zhiqian.rules.codes import make_id_number, make_uscc
 
-__all__ = ["FrozenClock", "sample_complaint"]
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+
+    from zhiqian.engine.engine import Engine
+    from zhiqian.engine.views import DecisionView
+
+__all__ = ["FrozenClock", "approve_act", "sample_complaint"]
 
 _SURNAMES = "王李张刘陈杨赵黄周吴徐孙胡朱高林何郭马罗"
 _GIVEN = ["建国", "秀英", "伟", "芳", "军", "敏", "强", "丽", "磊", "洋", "勇", "艳", "杰", "娟"]
@@ -79,3 +85,24 @@ def sample_complaint(
     }
     record.update(overrides)
     return record
+
+
+def approve_act(
+    engine: Engine,
+    case_id: int,
+    act: str,
+    *,
+    params: Mapping[str, Any] | None = None,
+    proposer: str = "监察员-测试",
+    decider: str = "负责人-测试",
+    at: datetime | None = None,
+) -> DecisionView:
+    """An act the law reserves to a person, proposed and approved in two steps, as a test's
+    setup needs it (a case already supervised, raised, referred…): ``propose`` by ``proposer``,
+    then ``decide … approve`` by ``decider``. Returns the approved decision."""
+    proposed = engine.propose(
+        case_id, act, actor=proposer, reason="测试：提请决定", params=params, at=at
+    )
+    return engine.decide(
+        case_id, proposed.id, "approve", actor=decider, reason="测试：同意", params=params, at=at
+    )

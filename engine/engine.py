@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session
 
 from zhiqian.clock import Clock, SystemClock
 from zhiqian.engine.commands import change as change_cmd
+from zhiqian.engine.commands import decide as decide_cmd
 from zhiqian.engine.commands.escalate import Escalator
 from zhiqian.engine.commands.intake import open_case
 from zhiqian.engine.commands.packs import PackRegistry
@@ -39,6 +40,7 @@ from zhiqian.engine.jobs.sweep import SweepResult
 from zhiqian.engine.jobs.worker import default_worker
 from zhiqian.engine.queries import cases as case_queries
 from zhiqian.engine.queries import deadlines as deadline_queries
+from zhiqian.engine.queries import decisions as decision_queries
 from zhiqian.engine.queries.audit import verify_audit
 from zhiqian.engine.queries.notices import STATUSES as NOTICE_STATUSES
 from zhiqian.engine.queries.notices import NoticeView
@@ -46,6 +48,7 @@ from zhiqian.engine.views import (
     CaseSummary,
     CaseView,
     DeadlineMove,
+    DecisionView,
     DueItem,
     Explanation,
     Page,
@@ -57,6 +60,7 @@ from zhiqian.rules.deadlines import compute_deadline
 from zhiqian.rules.limits import Limit
 from zhiqian.rules.loader import RulePack, load_pack
 from zhiqian.store.database import create_engine, current_revision, head_revision, migrate
+from zhiqian.store.decisions import STATUSES as DECISION_STATUSES
 from zhiqian.store.tokens import TokenRecord
 from zhiqian.store.tx import Tx
 
@@ -330,6 +334,125 @@ class Engine:
                 case, clocks = escalated.case, escalated.clocks
         governing = self._packs.get(case.pack_name, case.pack_version)
         return case_queries.case_view(case, governing, now=self.clock.now(), clocks=clocks.values())
+
+    # -- decisions: acts the law reserves to a person --------------------------------------------
+
+    def propose(
+        self,
+        case_id: int,
+        act: str,
+        *,
+        actor: str,
+        reason: str,
+        at: datetime | None = None,
+        params: Mapping[str, Any] | None = None,
+    ) -> DecisionView:
+        """Propose an act the law reserves to a person (``refer_police`` 移送公安, ``supervise``
+        挂牌督办, ``raise_level`` 提级办理, ``blacklist`` 列入失信名单, ``assign_leader`` 领导包案). It
+        waits, on its own clock, for the person the pack's ``decisions:`` names; nothing is done
+        until that person approves it (``decide``). Rules propose the same way."""
+        actor, cleaned_reason, params = clean_act(actor, reason, params)
+        if not cleaned_reason:
+            raise Refused("a proposal records its grounds: give a reason (提请理由)")
+        now = self._now(at)
+        with self._tx.write() as conn:
+            case = change_cmd.load_case(conn, case_id)
+            clocks = change_cmd.load_clocks(conn, case_id)
+            proposed = decide_cmd.propose(
+                conn,
+                self._packs,
+                case,
+                clocks,
+                act,
+                actor=actor,
+                now=now,
+                grounds=cleaned_reason,
+                params=params,
+            )
+            self._issue_decision_request(conn, proposed.changed, proposed.decision, now)
+            if self._escalator is not None:
+                self._escalator.evaluate(conn, proposed.changed.case, proposed.changed.clocks, now)
+        return decision_queries.decision_view(proposed.decision)
+
+    def decide(
+        self,
+        case_id: int,
+        decision_id: int,
+        verdict: str,
+        *,
+        actor: str,
+        reason: str,
+        at: datetime | None = None,
+        params: Mapping[str, Any] | None = None,
+    ) -> DecisionView:
+        """The named person's decision on a proposed act: ``approve`` performs it — its event,
+        its formal document (the numbered 移送书, the 挂牌督办通知书 …) — and only then it counts;
+        ``reject`` records the refusal and its reason. Both are in the case's hash chain under
+        ``actor``, and both stop the decision's clock."""
+        actor, cleaned_reason, params = clean_act(actor, reason, params)
+        now = self._now(at)
+        with self._tx.write() as conn:
+            decided = decide_cmd.decide(
+                conn,
+                self._packs,
+                case_id,
+                decision_id,
+                verdict,  # type: ignore[arg-type]  # checked inside: approve | reject
+                actor=actor,
+                reason=cleaned_reason or "",
+                now=now,
+                params=params,
+            )
+            self._issue_act_documents(conn, decided, now)
+            if self._escalator is not None:
+                self._escalator.evaluate(conn, decided.changed.case, decided.changed.clocks, now)
+        return decision_queries.decision_view(decided.decision)
+
+    def decisions(
+        self,
+        case_id: int | None = None,
+        *,
+        status: str | None = None,
+        office: str | None = None,
+        limit: int = 1000,
+    ) -> list[DecisionView]:
+        """Decisions of one case (all of them, oldest first), or across cases by ``status``
+        (``pending`` — what waits for a decider) and deciding ``office`` (a division code: that
+        office and the offices under it)."""
+        if status is not None and status not in DECISION_STATUSES:
+            raise InvalidArgument(
+                name="status", value=status, why=f"use one of {', '.join(DECISION_STATUSES)}"
+            )
+        with self._tx.read() as conn:
+            return decision_queries.decisions(
+                conn, case_id=case_id, status=status, office=office, limit=limit
+            )
+
+    def _issue_decision_request(
+        self, conn: sa.Connection, changed: change_cmd.Changed, decision: Any, now: datetime
+    ) -> None:
+        """The decider's form (移送审批表, 提请决定审批表): issued with the proposal."""
+        case = changed.case
+        self._issuer().decision_request(
+            conn, self._packs.of(case), case, changed.clocks, now, decision
+        )
+
+    def _issue_act_documents(
+        self, conn: sa.Connection, decided: decide_cmd.Decided, now: datetime
+    ) -> None:
+        """The act's formal document (移送书, 挂牌督办通知书 …): issued with the approval."""
+        if decided.decision.status != "approved":
+            return
+        case = decided.changed.case
+        self._issuer().act_documents(
+            conn,
+            self._packs.of(case),
+            case,
+            decided.changed.clocks,
+            now,
+            decided.decision,
+            before=decided.before,
+        )
 
     def record_access(
         self, case_id: int, *, actor: str, what: str, at: datetime | None = None

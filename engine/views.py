@@ -15,6 +15,7 @@ __all__ = [
     "ClockExplanation",
     "ClockView",
     "DeadlineMove",
+    "DecisionView",
     "DueItem",
     "EscalationExplanation",
     "EscalationRecord",
@@ -70,6 +71,33 @@ class EscalationRecord:
     trigger: str
     actions: Sequence[Mapping[str, Any]] = ()
     pack_version: str = ""
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class DecisionView:
+    """An act the law reserves to a person (移送公安, 挂牌督办, 提级办理, 列入失信名单, 领导包案):
+    who proposed it and why, who must decide it by when, and — once decided — who decided,
+    when, why, and (for an approved 移送) the number of the 移送书 it issued."""
+
+    id: int
+    case_id: int
+    act: str
+    act_label: str
+    status: str  # pending | approved | rejected | withdrawn
+    proposed_by: str
+    proposed_at: datetime
+    rule_id: str | None
+    grounds: str
+    params: Mapping[str, Any]
+    decider: str  # the title of who decides: 负责人, 上级人力资源社会保障行政部门 …
+    decider_division: str
+    decider_office: str
+    clock_id: str
+    due_at: datetime | None
+    decided_by: str | None = None
+    decided_at: datetime | None = None
+    reason: str | None = None
+    document_no: str | None = None
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -201,6 +229,8 @@ class EscalationExplanation:
     actions: Sequence[str]
     basis: str
     source: str
+    in_force: str | None = None  # the rule's dates in force (``2022-01-01 起``; None: always)
+    out_of_force: str | None = None  # why the rule does not apply on the day explained
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -233,7 +263,11 @@ class Explanation:
             out.extend(f"    {line}" for line in c.trace)
         for e in self.escalations:
             mark = "已触发" if e.fired else ("条件成立" if e.holds_now else "未成立")
+            if e.out_of_force and not e.fired:
+                mark = e.out_of_force
             out.append(f"[{e.id}] {e.label} — {mark}：{e.when}")
+            if e.in_force:
+                out.append(f"    施行期间 {e.in_force}；依据 {e.basis}（{e.source}）")
         return out
 
 

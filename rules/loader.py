@@ -42,8 +42,15 @@ state; events from or to unknown states; unreachable states (``to: $previous`` r
 that has an event into the state it leaves); non-final states with no way out; clocks and
 escalations naming unknown states, events, clocks, roles or templates; conditions that do not
 compile or read unknown names; warnings not shorter than their limit; extensions in another unit
-than the limit; ``effective.from`` after ``effective.to``. A clock, escalation or param with status
-``UNVERIFIED`` loads with a warning (``RulePack.warnings``, also logged).
+than the limit; ``effective.from`` after ``effective.to``; ``in_force.from`` after ``in_force.to``
+(or a moment, or a number, for a day); a param marked ``local_default`` that is not L or CONV or
+names no ``example``. A clock, escalation or param with status ``UNVERIFIED`` loads with a warning
+(``RulePack.warnings``, also logged).
+
+Dates in force. An escalation's condition is compiled knowing its rule's ``in_force`` and that of
+every param it reads (any condition reading such a param — a clock trigger, a guard — is bound
+by the param's): outside them it is false (``zhiqian.rules.conditions.Condition.out_of_force``).
+The load-time run at the edges evaluates the bare expression, whatever its dates.
 """
 
 from __future__ import annotations
@@ -78,14 +85,19 @@ from zhiqian.rules.conditions import (
 )
 from zhiqian.rules.limits import Limit, LimitUnit
 from zhiqian.rules.schema import (
+    DECISION_DOCUMENTS,
     INTERNAL_EVENTS,
     PREVIOUS_STATE,
+    RESERVED_ACTS,
     ActionEventSpec,
+    ActionMode,
+    ActionSpec,
     CalendarSpec,
     ClockSpec,
     EffectiveSpec,
     EscalationSpec,
     EventSpec,
+    InForce,
     LifecycleSpec,
     PackSpec,
     ParamSpec,
@@ -114,7 +126,15 @@ _BY_ID: Final[Mapping[tuple[str, ...], str]] = {
     ("routing", "reports"): "reports",
 }
 # mappings merged key by key (values replaced), keyed by path
-_BY_KEY: Final = {(), ("lifecycle",), ("routing",), ("calendar",), ("params",), ("performance",)}
+_BY_KEY: Final = {
+    (),
+    ("lifecycle",),
+    ("routing",),
+    ("calendar",),
+    ("params",),
+    ("performance",),
+    ("decisions",),
+}
 _OWN_KEYS: Final = ("pack", "version", "extends")
 # The flags intake knows (zhiqian.engine.domain.intake.Flag; rules may not import the engine).
 _KNOWN_FLAGS: Final = (
@@ -126,6 +146,7 @@ _KNOWN_FLAGS: Final = (
     "extreme",
     "cannot_pay",
     "old_case",
+    "serious_impact",
 )
 _KINDS: Final = (
     "clocks",
@@ -443,6 +464,10 @@ class _Merger:
                 if path == ("params",):
                     self.sources.setdefault(("params", key), []).append(node.loc)
                     out[key] = node
+                elif path == ("decisions",):
+                    # a decision's clock made by the schema is written where the decision is
+                    self.sources.setdefault(("decisions", key), []).append(node.loc)
+                    out[key] = self.merge(out.get(key), node, (*path, key))
                 else:
                     out[key] = self.merge(out.get(key), node, (*path, key))
             return _Node(out, child.file, child.line)
@@ -604,6 +629,10 @@ class RulePack:
             found = self._sources.get((k, element_id))
             if found:
                 return found
+        if kind in (None, "clocks") and element_id.startswith("decide_"):
+            found = self._sources.get(("decisions", element_id.removeprefix("decide_")))
+            if found:
+                return found
         known = sorted({i for k, i in self._sources if k == kind}) if kind else ()
         raise self._unknown(kind or "element", element_id, known)
 
@@ -612,6 +641,20 @@ class RulePack:
             if clock.id == clock_id:
                 return clock
         raise self._unknown("clock", clock_id, (c.id for c in self.clocks))
+
+    def action_mode(self, action: ActionSpec, rule: EscalationSpec) -> ActionMode:
+        """Acts or recommends, and on what basis: a reserved act names who decides it."""
+        decision = self.spec.decisions.get(action.kind) if action.reserved else None
+        if decision is None:
+            return ActionMode(kind=action.kind, mode="acts", basis=rule.basis)
+        return ActionMode(
+            kind=action.kind,
+            mode="recommends",
+            basis=decision.basis,
+            decided_by=decision.by,
+            office=decision.office,
+            within=str(decision.within),
+        )
 
     def escalation(self, escalation_id: str) -> EscalationSpec:
         for escalation in self.escalations:
@@ -862,7 +905,7 @@ class _Checker:
     # -- escalations
     def _escalation(self, esc: EscalationSpec) -> None:
         path: tuple[Any, ...] = ("escalations", esc.id)
-        cond = self._compile(esc.when, (*path, "when"))
+        cond = self._compile(esc.when, (*path, "when"), in_force=esc.in_force)
         if cond is not None:
             esc._condition = cond
         lifecycle_events = {e.id for e in self.spec.lifecycle.events} | self.broken.get(
@@ -872,6 +915,19 @@ class _Checker:
             apath = (*path, "do", i, action.kind)
             if action.notify is not None:
                 self._roles(action.notify.to, (*apath, "to"))
+                if action.notify.template_id in DECISION_DOCUMENTS:
+                    self.at(
+                        (*apath, "template"),
+                        f"{action.notify.template} is issued by a decision, not by a rule: "
+                        "the rule proposes the act, and the document follows the decision",
+                    )
+            if action.reserved and action.kind not in self.spec.decisions:
+                self.at(
+                    apath,
+                    f"{action.kind} ({RESERVED_ACTS[action.kind]}) is an act the law reserves to "
+                    f"a person: declare decisions.{action.kind} (by, office, within, basis, "
+                    "status) so the rule proposes it and a named person decides",
+                )
             if action.recommend is not None and action.recommend.event not in lifecycle_events:
                 ev = action.recommend.event
                 self.at(
@@ -934,7 +990,11 @@ class _Checker:
                     "no legal time limit is that long",
                 )
 
-    def _compile(self, text: str, path: tuple[Any, ...]) -> Condition | None:
+    def _compile(
+        self, text: str, path: tuple[Any, ...], *, in_force: InForce | None = None
+    ) -> Condition | None:
+        """``text`` compiled and run at the edges; false outside the days the rule (``in_force``)
+        and every param it reads are in force."""
         node, _ = _walk_to(self.root, path)
         try:
             condition = compile_condition(
@@ -947,7 +1007,17 @@ class _Checker:
         except RuleError as exc:
             self.problems.extend(exc.problems)
             return None
-        return self._at_the_edges(condition, path)
+        checked = self._at_the_edges(condition, path)
+        if checked is None:
+            return None
+        windows = [] if in_force is None else [("规则", in_force)]
+        # a param in force only on some days makes every condition reading it false on the others
+        windows += [
+            (f"参数 {name}", window)
+            for name in sorted(checked.params)
+            if (window := self.spec.params[name].in_force) is not None
+        ]
+        return checked.within(windows)
 
     def _at_the_edges(self, condition: Condition, path: tuple[Any, ...]) -> Condition | None:
         """Run a compiled condition on boundary cases: one that fails there (``amount /

@@ -7,9 +7,11 @@ escalations, routing) is evaluated by the engine and the daemon.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from datetime import date, time
 from decimal import Decimal
 from enum import StrEnum
+from types import MappingProxyType
 from typing import TYPE_CHECKING, Annotated, Final, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -26,8 +28,12 @@ from pydantic import (
     model_validator,
 )
 
+from zhiqian.rules.in_force import InForce
 from zhiqian.rules.limits import Limit, parse_limit
 from zhiqian.rules.templates import (
+    ESCALATION_NOTICE,
+    POLICE_REFERRAL,
+    SUPERVISION_NOTICE,
     TEMPLATE_ALIASES,
     TEMPLATE_IDS,
     TemplateId,
@@ -43,21 +49,26 @@ if TYPE_CHECKING:  # rule-engine costs ~0.45 s to import: only the loader needs 
 __all__ = [
     "ACTIONS",
     "CHANNELS",
+    "DECISION_DOCUMENTS",
     "INTERNAL_EVENTS",
     "PREVIOUS_STATE",
     "RECEIVED",
+    "RESERVED_ACTS",
     "TEMPLATES",
     "ActionEventSpec",
+    "ActionMode",
     "ActionSpec",
     "AssignLeaderAction",
-    "BlacklistCandidateAction",
+    "BlacklistAction",
     "CalendarSpec",
     "ClockSpec",
+    "DecisionSpec",
     "DigestSpec",
     "EffectiveSpec",
     "EscalationSpec",
     "EventSpec",
     "ExtensionSpec",
+    "InForce",
     "LifecycleSpec",
     "LightsSpec",
     "LimitField",
@@ -180,8 +191,32 @@ INTERNAL_EVENTS: Final = frozenset(
         "refer_police",  # 移送公安 proposed (移送报告提交负责人)
         "supervise",  # 挂牌督办
         "require_report",  # a follow-up report was required
+        "blacklist",  # 列入失信联合惩戒名单 (approved)
+        "police_filed",  # 公安机关立案 (the police's decision, recorded by the office)
+        # a decision on an act the law reserves to a person: proposed, then approved or rejected
+        *(
+            f"{step}_{act}"
+            for act in ("refer_police", "supervise", "raise_level", "blacklist", "assign_leader")
+            for step in ("propose", "approve", "reject")
+        ),
     }
 )
+# Acts the law reserves to a person. A rule (or a clerk) proposes them; a named person decides
+# (``decisions:`` in the pack says who, within what, on what basis); only an approval performs
+# them. Everything else a rule does — a warning, a reminder, a required report, a recommendation
+# — the system may do itself.
+RESERVED_ACTS: Final[Mapping[str, str]] = MappingProxyType(
+    {
+        "refer_police": "移送公安机关",
+        "supervise": "挂牌督办",
+        "raise_level": "提级办理",
+        "blacklist": "列入拖欠农民工工资失信联合惩戒对象名单",
+        "assign_leader": "领导包案",
+    }
+)
+# Documents only a decision issues (the act's formal document, the decider's form): a rule's
+# ``notify`` may not name them — a screening is not a 移送, a recommendation not a 督办.
+DECISION_DOCUMENTS: Final = frozenset({POLICE_REFERRAL, SUPERVISION_NOTICE, ESCALATION_NOTICE})
 # Notice templates: ids in code, the Chinese names stored (zhiqian.rules.templates).
 TEMPLATES: Final = _TEMPLATE_NAMES
 CHANNELS: Final = ("log", "file", "email", "webhook", "apprise")
@@ -342,8 +377,9 @@ class RequireReportAction(_Strict):
     label: NonEmpty
 
 
-class BlacklistCandidateAction(_Strict):
-    """Mark the employer as a 失信联合惩戒 candidate; a clerk decides (45号令 Art. 5)."""
+class BlacklistAction(_Strict):
+    """Propose listing the employer (列入失信联合惩戒名单); the office decides (45号令 Art. 5).
+    ``blacklist_candidate`` is the old spelling of this action."""
 
 
 class RecommendAction(_Strict):
@@ -360,9 +396,32 @@ ACTIONS: Final = (
     "refer_police",
     "supervise",
     "require_report",
-    "blacklist_candidate",
+    "blacklist",
     "recommend",
 )
+_ACTION_ALIASES: Final = {"blacklist_candidate": "blacklist"}
+
+
+class DecisionSpec(_Strict):
+    """Who decides an act the law reserves to a person, within what, and on what basis.
+
+    ``office``: ``same`` — the office handling the case (its 负责人); ``upper`` — the office above
+    it (挂牌督办 by the supervising office, 提级办理 by the higher office). ``clock`` names the
+    decision's legal clock; absent, the loader makes one (``decide_<act>``) that starts on
+    ``propose_<act>`` and stops on its approval or rejection. An undecided decision warns and
+    breaches like any clock, so rules can escalate it."""
+
+    by: NonEmpty
+    office: Literal["same", "upper"] = "same"
+    within: LimitField
+    clock: str | None = None
+    warn: tuple[WarnSpec, ...] = ()
+    basis: NonEmpty
+    status: Status
+    note: str | None = None
+
+    def clock_id(self, act: str) -> str:
+        return self.clock or f"decide_{act}"
 
 
 class ActionSpec(_Strict):
@@ -374,13 +433,14 @@ class ActionSpec(_Strict):
     refer_police: ReferPoliceAction | None = None
     supervise: SuperviseAction | None = None
     require_report: RequireReportAction | None = None
-    blacklist_candidate: BlacklistCandidateAction | None = None
+    blacklist: BlacklistAction | None = None
     recommend: RecommendAction | None = None
 
     @model_validator(mode="before")
     @classmethod
     def _bare(cls, value: object) -> object:
         if isinstance(value, str):
+            value = _ACTION_ALIASES.get(value, value)
             if value not in ACTIONS:
                 raise ValueError(f"unknown action {value!r}: use one of {', '.join(ACTIONS)}")
             return {value: {}}
@@ -389,7 +449,7 @@ class ActionSpec(_Strict):
                 raise ValueError(
                     f"an action is one name or a one-key mapping, got keys {', '.join(map(str, value))}"
                 )
-            return {k: ({} if v is None else v) for k, v in value.items()}
+            return {_ACTION_ALIASES.get(k, k): ({} if v is None else v) for k, v in value.items()}
         return value
 
     @property
@@ -397,9 +457,36 @@ class ActionSpec(_Strict):
         return next(name for name in ACTIONS if getattr(self, name) is not None)
 
     @property
+    def reserved(self) -> bool:
+        """The act is the law's to a person: the rule proposes it, a named person decides."""
+        return self.kind in RESERVED_ACTS
+
+    @property
     def params(self) -> BaseModel:
         value: BaseModel = getattr(self, self.kind)
         return value
+
+
+class ActionMode(_Strict):
+    """Whether a rule's action acts (the system may do it itself: a warning, a reminder, a
+    required report, a recommendation) or recommends (an act the law reserves to a person: it
+    waits for ``decided_by`` of the ``office`` within ``within``), with the basis of that."""
+
+    kind: str
+    mode: Literal["acts", "recommends"]
+    basis: str
+    decided_by: str | None = None
+    office: Literal["same", "upper"] | None = None
+    within: str | None = None
+
+    def text(self) -> str:
+        if self.mode == "acts":
+            return f"{self.kind}: acts 直接执行"
+        where = "本机关" if self.office == "same" else "上级机关"
+        return (
+            f"{self.kind}: recommends 提请决定 — {where}{self.decided_by}于{self.within}内决定"
+            f"（{self.basis}）"
+        )
 
 
 class EscalationSpec(_Strict):
@@ -411,6 +498,8 @@ class EscalationSpec(_Strict):
     status: Status
     once: bool = True  # fire once per case (per clock cycle of the clocks it reads)
     note: str | None = None
+    # the days the rule's basis is in force; outside them its condition is false (None: always)
+    in_force: InForce | None = None
     _condition: Condition | None = PrivateAttr(default=None)
 
     _id = field_validator("id")(_check_ident)
@@ -431,13 +520,40 @@ class EscalationSpec(_Strict):
 
 
 class ParamSpec(_Strict):
-    """A named value visible to conditions as ``params.NAME``; every value names its basis."""
+    """A named value visible to conditions as ``params.NAME``; every value names its basis.
+
+    ``local_default: true`` marks a figure no national text fixes — taken from a province's
+    rule or from practice — that a province or city pack should set for itself (override the
+    param by name). Such a param has status L or CONV and names in ``example`` the document its
+    figure was taken from; its ``basis`` stays the law that leaves the figure to the office.
+    ``in_force``: the days the value applies; a condition reading the param is false outside
+    them (the figure did not exist yet, or no longer does).
+    """
 
     value: Decimal | bool | str
     label: str | None = None
     basis: NonEmpty
     status: Status
     note: str | None = None
+    local_default: bool = False
+    example: NonEmpty | None = None
+    in_force: InForce | None = None
+
+    @model_validator(mode="after")
+    def _local(self) -> ParamSpec:
+        if self.local_default and self.status not in (Status.L, Status.CONV):
+            raise ValueError(
+                f"a local default has status L or CONV (a figure from a province or from "
+                f"practice), not {self.status.value}: a figure the law fixes is not a default"
+            )
+        if self.local_default and self.example is None:
+            raise ValueError(
+                "a local default names in example the document its figure was taken from "
+                "(e.g. 黑龙江《重大劳动保障违法案件挂牌督办制度》（2013）)"
+            )
+        if self.example is not None and not self.local_default:
+            raise ValueError("example belongs to a local default: add local_default: true")
+        return self
 
     @field_validator("value", mode="before")
     @classmethod
@@ -633,8 +749,50 @@ class PackSpec(_Strict):
     actions: tuple[ActionEventSpec, ...] = ()
     clocks: tuple[ClockSpec, ...] = ()
     escalations: tuple[EscalationSpec, ...] = ()
+    decisions: dict[str, DecisionSpec] = Field(default_factory=dict)
     routing: RoutingSpec = RoutingSpec()
     performance: PerformanceSpec = PerformanceSpec()
+
+    @field_validator("decisions")
+    @classmethod
+    def _reserved_only(cls, v: dict[str, DecisionSpec]) -> dict[str, DecisionSpec]:
+        for act in v:
+            if act not in RESERVED_ACTS:
+                raise ValueError(
+                    f"decisions.{act}: only acts the law reserves to a person are decided "
+                    f"({', '.join(RESERVED_ACTS)}); everything else a rule may do itself"
+                )
+        return v
+
+    @model_validator(mode="after")
+    def _decision_clocks(self) -> PackSpec:
+        """Each decision's legal clock, made here when the pack does not declare it."""
+        have = {c.id for c in self.clocks}
+        finals = tuple(s.id for s in self.lifecycle.states if s.final)
+        made: list[ClockSpec] = []
+        for act, spec in self.decisions.items():
+            clock_id = spec.clock_id(act)
+            if clock_id in have:
+                continue
+            proposed = (f"propose_{act}",)
+            made.append(
+                ClockSpec(
+                    id=clock_id,
+                    label=f"{spec.by}作出是否{RESERVED_ACTS[act]}的决定",
+                    start=Trigger(on_event=proposed),
+                    reset=Trigger(on_event=proposed),
+                    stop=Trigger(on_event=(f"approve_{act}", f"reject_{act}")),
+                    cancel=Trigger(on_enter=finals) if finals else None,
+                    limit=spec.within,
+                    warn=spec.warn,
+                    basis=spec.basis,
+                    status=spec.status,
+                    note=spec.note,
+                )
+            )
+        if not made:
+            return self
+        return self.model_copy(update={"clocks": (*self.clocks, *made)})
 
     @field_validator("pack")
     @classmethod

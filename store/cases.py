@@ -15,9 +15,10 @@ import sqlalchemy as sa
 
 from zhiqian.errors import ConflictError, DuplicateCase, InvalidArgument
 from zhiqian.store.records import CaseRecord
-from zhiqian.store.tables import CaseRow, table_of
+from zhiqian.store.tables import CaseRow, DecisionRow, table_of
 
 __all__ = [
+    "approved_acts",
     "case_id_of_ref",
     "cases_by_ids",
     "count_cases",
@@ -33,6 +34,7 @@ __all__ = [
 ]
 
 cases: Final[sa.Table] = table_of(CaseRow)
+_decisions: Final[sa.Table] = table_of(DecisionRow)
 
 _SELECT_CASE: Final = sa.select(cases).where(cases.c.id == sa.bindparam("w_id"))
 _SELECT_ID_OF_REF: Final = sa.select(cases.c.id).where(cases.c.ref == sa.bindparam("w_ref"))
@@ -192,3 +194,22 @@ def report_page(
         where.append(cases.c.received_at <= received_to)
     rows = conn.execute(sa.select(cases).where(*where).order_by(cases.c.id).limit(batch))
     return [CaseRecord(**r._mapping) for r in rows]
+
+
+def approved_acts(conn: sa.Connection, case_ids: Sequence[int], act: str) -> set[int]:
+    """The cases among ``case_ids`` on which a named person approved ``act`` (a ``zq_decisions``
+    row of that act with status ``approved``). The reports count a reserved act — 附件2 column
+    19, 移送公安机关 — only then, whatever else set the case's column."""
+    ids = list(case_ids)
+    if not ids:
+        return set()
+    found = conn.execute(
+        sa.select(_decisions.c.case_id)
+        .where(
+            _decisions.c.case_id.in_(ids),
+            _decisions.c.act == act,
+            _decisions.c.status == "approved",
+        )
+        .distinct()
+    ).scalars()
+    return {int(i) for i in found}

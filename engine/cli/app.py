@@ -28,6 +28,7 @@ from zhiqian.engine.cli import (
     daemon,
     db,
     deadlines,
+    decisions,
     demo,
     notices,
     performance,
@@ -163,6 +164,9 @@ app = typer.Typer(
 # The groups and the root's own commands, in the order --help lists them.
 app.add_typer(db.group, name="db")
 app.add_typer(cases.group, name="case")
+cases.group.command("propose")(decisions.case_propose)
+cases.group.command("decide")(decisions.case_decide)
+cases.group.command("decisions")(decisions.case_decisions)
 app.add_typer(rules.group, name="rules")
 app.add_typer(notices.group, name="notices")
 app.add_typer(reports.group, name="report")

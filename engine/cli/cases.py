@@ -39,7 +39,7 @@ from zhiqian.engine.cli.output import (
 if TYPE_CHECKING:
     from zhiqian import CaseView
 
-__all__ = ["group"]
+__all__ = ["group", "parse_params"]
 
 RECEIVE_CHUNK = 200  # records per receive_many call: the progress bar moves between chunks
 
@@ -227,7 +227,7 @@ def case_act(
     An event the case's state does not allow is refused (exit 1) and nothing changes.
     """
     state = command_state(ctx, fmt)
-    params = _parse_params(param or [])
+    params = parse_params(param or [])
     with open_engine(state, at) as engine:
         before = find_case(engine, case, history=False)
         engine.act(
@@ -259,7 +259,7 @@ def case_act(
     sys.stdout.write("".join(line + "\n" for line in lines))
 
 
-def _parse_params(items: Sequence[str]) -> dict[str, str]:
+def parse_params(items: Sequence[str]) -> dict[str, str]:
     params: dict[str, str] = {}
     for item in items:
         key, sep, value = item.partition("=")

@@ -133,7 +133,9 @@ def report_campaign(
     sys.stderr.write(
         f"附件2: {report.cases_counted} cases counted, {period_from} – {period_to}"
         + (
-            f", {report.contracts_unknown} without a 签订劳动合同 figure"
+            f"; column 4 (签订劳动合同人数) left blank: {report.contracts_unknown} cases have no "
+            "figure (record it: case act ID record_contracts "
+            "--param contracted_migrant_workers=N)"
             if report.contracts_unknown
             else ""
         )

@@ -108,8 +108,23 @@ def rules_show(ctx: typer.Context, fmt: FormatOption = "table") -> None:
             "rule": e.when,
             "basis": e.basis,
             "status": str(e.status),
+            "actions": [pack.action_mode(a, e).model_dump() for a in e.do],
         }
         for e in pack.escalations
+    ]
+    # What each rule's actions do: acts (the system does it) or recommends (a person decides).
+    acts = [
+        {
+            "kind": "action",
+            "id": f"{e.id}.{a.kind}",
+            "label": "recommends 提请决定" if m.mode == "recommends" else "acts 直接执行",
+            "rule": "" if m.decided_by is None else f"{m.decided_by}，{m.within}",
+            "basis": m.basis,
+            "status": "",
+        }
+        for e in pack.escalations
+        for a in e.do
+        for m in (pack.action_mode(a, e),)
     ]
     if fmt == "json":
         print_json(
@@ -156,7 +171,7 @@ def rules_show(ctx: typer.Context, fmt: FormatOption = "table") -> None:
     print_listing(
         fmt,
         columns,
-        clocks + escalations,
+        [{k: v for k, v in row.items() if k != "actions"} for row in clocks + escalations + acts],
         title=f"{pack.name} {pack.version} {pack.label}",
         caption=f"继承 {chain}；时区 {pack.timezone}",
     )

@@ -281,6 +281,8 @@ def explanation_shape(explanation: Explanation, tz: tzinfo) -> dict[str, Any]:
                 "actions": list(e.actions),
                 "basis": e.basis,
                 "source": e.source,
+                "in_force": e.in_force,
+                "out_of_force": e.out_of_force,
             }
             for e in explanation.escalations
         ],

@@ -29,7 +29,13 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from zhiqian.engine.domain.actions import ACCESS, ACTION_LABELS, ActionEffect, apply_action
+from zhiqian.engine.domain.actions import (
+    ACCESS,
+    ACTION_LABELS,
+    DECISION_EVENTS,
+    ActionEffect,
+    apply_action,
+)
 from zhiqian.engine.domain.clocks import (
     CaseChange,
     ClockState,
@@ -43,6 +49,7 @@ from zhiqian.rules.calendar import LegalCalendar
 from zhiqian.rules.deadlines import compute_deadline
 from zhiqian.rules.limits import parse_limit
 from zhiqian.rules.loader import RulePack
+from zhiqian.rules.schema import RESERVED_ACTS
 from zhiqian.store import cases as case_store
 from zhiqian.store import clocks as clock_store
 from zhiqian.store import events as event_store
@@ -54,6 +61,7 @@ __all__ = [
     "arm_timers",
     "change_case",
     "load_case",
+    "load_clocks",
     "move_clocks",
     "record_access",
     "store_clocks",
@@ -66,6 +74,10 @@ class Changed:
 
     case: CaseRecord
     clocks: dict[str, ClockState]
+
+
+def load_clocks(conn: sa.Connection, case_id: int) -> dict[str, ClockState]:
+    return dict(clock_store.load_clocks(conn, case_id))
 
 
 def load_case(conn: sa.Connection, case_id: int) -> CaseRecord:
@@ -88,8 +100,12 @@ def change_case(
     expected_version: int | None = None,
     rule_id: str | None = None,
     current: tuple[CaseRecord, Mapping[str, ClockState]] | None = None,
+    decision_id: int | None = None,
 ) -> Changed:
     """Fire a lifecycle event or record an action on the case, inside ``conn``'s transaction.
+
+    The acts the law reserves to a person and the steps of their decisions are written only by
+    ``commands.decide``, which passes the ``decision_id`` (the ``zq_decisions`` row) they belong to.
 
     ``current`` is the case and its clocks as the caller holds them in this transaction (with
     the case's row lock): they are not read again. Refusals raise before anything is written;
@@ -124,6 +140,8 @@ def change_case(
         elif lifecycle.is_final(source):
             values["closed_at"] = None
     elif event in governing.pack.event_ids or event in ACTION_LABELS:
+        if event in DECISION_EVENTS and decision_id is None:
+            raise Refused(_decided_only(event, case_id))
         if lifecycle.is_final(case.state):
             raise TransitionRefused(
                 case=case_id, event=event, state=case.state, why="the case is closed"
@@ -131,6 +149,8 @@ def change_case(
         effect = apply_action(
             event, case, params, at=now, actor=actor, pack=governing.pack, clocks=clocks
         )
+        if decision_id is not None:
+            effect = replace(effect, payload={**effect.payload, "decision": decision_id})
         values.update(effect.values)
         source = dest = case.state
     else:
@@ -163,6 +183,16 @@ def change_case(
     change = CaseChange(event, source, dest, now)
     changed = move_clocks(conn, governing, after, change, clocks, now=now, effect=effect)
     return Changed(case=after, clocks={**clocks, **changed})
+
+
+def _decided_only(event: str, case_id: int) -> str:
+    if event in RESERVED_ACTS:
+        return (
+            f"{ACTION_LABELS[event]} is an act the law reserves to a person: propose it "
+            f"(zhiqian case propose {case_id} {event}, or Engine.propose) and have the person "
+            f"named in the pack decide it (zhiqian case decide {case_id} DECISION approve|reject)"
+        )
+    return f"{event} is written only by a decision (Engine.propose / Engine.decide)"
 
 
 def move_clocks(

@@ -32,19 +32,18 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from zhiqian.engine.commands.change import Changed, change_case, store_clocks
+from zhiqian.engine.commands.change import Changed, change_case
+from zhiqian.engine.commands.decide import pending_by_act, propose
 from zhiqian.engine.commands.issue import NoticeIssuer
 from zhiqian.engine.domain.actions import ACTION_LABELS, referral_preconditions
-from zhiqian.engine.domain.clocks import ClockState, recompute
+from zhiqian.engine.domain.clocks import ClockState
+from zhiqian.engine.domain.decisions import already, proposal_params
 from zhiqian.engine.domain.escalation import MAX_ROUNDS, EvalResult, cycle_key
 from zhiqian.engine.domain.governing import Governing, Packs
 from zhiqian.engine.routing import Router
 from zhiqian.errors import ZhiqianError
 from zhiqian.rules.conditions import ConditionContext
 from zhiqian.rules.schema import ActionSpec, EscalationSpec
-from zhiqian.rules.templates import (
-    ESCALATION_NOTICE,
-)
 from zhiqian.store import escalations as escalation_store
 from zhiqian.store.records import CaseRecord
 
@@ -182,9 +181,6 @@ class Escalator:
         facts: dict[str, Any] = {"rule": spec, "cycle_key": key}
         outcomes: list[dict[str, Any]] = []
         notices = 0
-        raise_notified = any(
-            a.notify is not None and a.notify.template_id == ESCALATION_NOTICE for a in spec.do
-        )
         for action in spec.do:
             kind = action.kind
             saved = held.save()
@@ -199,12 +195,6 @@ class Escalator:
                     continue
                 with held.conn.begin_nested():
                     outcome = self._action(held, spec, action, now, facts)
-                    done = kind == "raise_level" and outcome.get("outcome") == "done"
-                    if done and not raise_notified:
-                        # 提级办理: the higher office is told even when the rule forgot to.
-                        outcome["notices"] = self._notify(
-                            held, spec, now, facts, ("$upper",), ESCALATION_NOTICE
-                        )
             except (ZhiqianError, ValueError, LookupError) as exc:
                 held.restore(saved)  # the savepoint rolled back what the action wrote
                 _log.warning("case %s rule %s action %s: %s", held.case.id, spec.id, kind, exc)
@@ -247,43 +237,12 @@ class Escalator:
         facts: dict[str, Any],
     ) -> dict[str, Any]:
         kind = action.kind
-        row = held.case
 
         def change(event: str, params: Mapping[str, Any]) -> dict[str, Any]:
             return self._change(held, spec, kind, event, params, now)
 
-        if action.raise_level is not None:
-            before = row.handling_region
-            out = change("raise_level", {"clocks": action.raise_level.clocks})
-            facts["raised"] = (before, held.case.handling_region)
-            if action.raise_level.clocks == "restart":
-                out["restarted"] = self._restart_clocks(held, now)
-            return out
-        if action.assign_leader is not None:
-            if row.leader:
-                return {"kind": kind, "outcome": "already", "leader": row.leader}
-            title = action.assign_leader.role
-            name = self.router.leader_name(row.handling_region, title)
-            return change("assign_leader", {"leader": name, "role": title})
-        if action.refer_police is not None:
-            if row.police_referred_at is not None:
-                facts["referred"] = True
-                return {"kind": kind, "outcome": "already"}
-            pack = held.governing.pack
-            missing = referral_preconditions(row, pack=pack, clocks=held.clocks, at=now)
-            if missing:
-                facts["referred"] = False
-                return self._recommend(
-                    held, spec, now, "refer_police", "移送公安（法定条件未满足）", missing
-                )
-            out = change("refer_police", {"rule": spec.id})
-            facts["referred"] = True
-            return out
-        if action.supervise is not None:
-            by = action.supervise.by
-            if row.supervised_by == by or (row.supervised_by == "province" and by == "city"):
-                return {"kind": kind, "outcome": "already", "by": row.supervised_by}
-            return change("supervise", {"by": by})
+        if action.reserved:
+            return self._propose(held, spec, action, now, facts)
         if action.require_report is not None:
             return change(
                 "require_report",
@@ -292,10 +251,6 @@ class Escalator:
                     "label": action.require_report.label,
                 },
             )
-        if action.blacklist_candidate is not None:
-            if row.blacklist_candidate:
-                return {"kind": kind, "outcome": "already"}
-            return change("blacklist_candidate", {"rule": spec.id})
         if action.recommend is not None:
             return self._recommend(
                 held, spec, now, action.recommend.event, action.recommend.label, []
@@ -330,36 +285,68 @@ class Escalator:
             out["event_seq"] = done["event_seq"]
         return out
 
-    def _restart_clocks(self, held: _Held, now: datetime) -> list[str]:
-        """提级 with ``clocks: restart``: every active clock whose limit is the pack's (not an
-        order's own period) starts a new cycle at the higher office."""
-        governing = held.governing
-        pack = governing.pack
-        clocks = held.clocks
-        changed: dict[str, ClockState] = {}
-        for clock_id, state in clocks.items():
-            try:
-                spec = pack.clock(clock_id)
-            except KeyError:
-                continue
-            if not state.active or spec.per_case_limit:
-                continue
-            paused = state.status == "paused"
-            fresh = ClockState(
-                clock_id=clock_id,
-                cycle=state.cycle + 1,
-                status=state.status,
-                started_at=now,
-                paused_since=now if paused else None,
-                pack_version=pack.version,
+    def _propose(
+        self,
+        held: _Held,
+        spec: EscalationSpec,
+        action: ActionSpec,
+        now: datetime,
+        facts: dict[str, Any],
+    ) -> dict[str, Any]:
+        """A reserved act: the rule proposes it and a named person decides (commands.decide).
+        Where the law's conditions are not met yet, it stays a recommendation to the clerk."""
+        kind = action.kind
+        row = held.case
+        pending = pending_by_act(held.conn, row.id)
+        suggested = None
+        if action.assign_leader is not None:
+            person = self.router.directory.find(row.handling_region, action.assign_leader.role)
+            suggested = person.name if person is not None else None
+        params = proposal_params(action, suggested_leader=suggested)
+        waiting = pending.get(kind)
+        if waiting is not None:
+            return {"kind": kind, "outcome": "pending", "decision": waiting.id}
+        done = already(row, kind, params)
+        if done is not None:
+            return {"kind": kind, "outcome": "already", "detail": done}
+        if action.refer_police is not None:
+            missing = referral_preconditions(
+                row, pack=held.governing.pack, clocks=held.clocks, at=now
             )
-            if not paused:
-                fresh = recompute(spec, fresh, pack=pack, calendar=governing.calendar)
-            changed[clock_id] = fresh
-        if changed:
-            store_clocks(held.conn, held.case.id, changed, clocks, governing=governing, now=now)
-            held.clocks = {**clocks, **changed}
-        return sorted(changed)
+            if missing:
+                return self._recommend(
+                    held, spec, now, "refer_police", "移送公安（法定条件未满足）", missing
+                )
+        proposed = propose(
+            held.conn,
+            self.packs,
+            row,
+            held.clocks,
+            kind,
+            actor=f"rule:{spec.id}"[:100],
+            now=now,
+            grounds=f"{spec.label}（依据：{spec.basis}）",
+            params=params,
+            rule_id=spec.id,
+            pending=pending,
+        )
+        held.took(proposed.changed)
+        decision = proposed.decision
+        issued = self.issuer.decision_request(
+            held.conn, held.governing, held.case, held.clocks, now, decision
+        )
+        out: dict[str, Any] = {
+            "kind": kind,
+            "outcome": "proposed",
+            "decision": decision.id,
+            "notices": list(issued),
+            "event_seq": decision.proposed_seq,
+            "decider": decision.decider_role,
+            "decider_division": decision.decider_division,
+        }
+        if issued.refused:
+            out["not_issued"] = issued.refused
+        return out
 
     # -- notices ---------------------------------------------------------------------------------
 

@@ -4,13 +4,25 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import date, datetime, time, timedelta
+from decimal import Decimal
 
 from zhiqian.rules.calendar import LegalCalendar
 from zhiqian.rules.conditions import ConditionContext
 from zhiqian.rules.loader import RulePack
 from zhiqian.store.records import CaseRecord
 
-__all__ = ["campaign_window", "case_context"]
+__all__ = ["campaign_window", "case_context", "owed_to_one"]
+
+
+def owed_to_one(row: CaseRecord) -> tuple[Decimal | None, int | None]:
+    """What one worker is owed and for how many months of pay (法释〔2013〕3号 第三条（一）), as
+    far as the case knows: the recorded figures (intake or ``record_arrears``); with a single
+    worker and no figure recorded, what the case owes is what that one worker is owed. Months
+    are only ever the recorded ones: None = unknown, never a guessed 0."""
+    owed = row.largest_owed
+    if owed is None and row.workers == 1:
+        owed = Decimal(row.amount)
+    return owed, row.largest_owed_months
 
 
 def campaign_window(
@@ -50,6 +62,7 @@ def case_context(
     campaign: tuple[datetime | None, datetime | None] = (None, None),
 ) -> ConditionContext:
     """The condition context of a case row (``state`` overrides the row's, e.g. after a move)."""
+    largest_owed, largest_owed_months = owed_to_one(row)
     return ConditionContext(
         level=row.level,
         region=row.handling_region,
@@ -58,6 +71,8 @@ def case_context(
         migrant_workers=row.migrant_workers,
         amount=row.amount,
         migrant_amount=row.migrant_amount,
+        largest_owed=largest_owed,
+        largest_owed_months=largest_owed_months,
         flags=tuple(row.flags or ()),
         project_kind=row.project_kind,
         employer_category=row.employer_category,

@@ -120,9 +120,14 @@ def explain(conn: sa.Connection, packs: Packs, case_id: int, *, now: datetime) -
                 when=esc.when,
                 holds_now=bool(condition is not None and condition.evaluate(ctx)),
                 fired=esc.id in fired,
-                actions=tuple(_action_text(a) for a in esc.do),
+                actions=tuple(
+                    f"{_action_text(a)} — {pack.action_mode(a, esc).text().split(': ', 1)[1]}"
+                    for a in esc.do
+                ),
                 basis=esc.basis,
                 source=f"{file}:{line}",
+                in_force=esc.in_force.text_zh() if esc.in_force is not None else None,
+                out_of_force=condition.out_of_force(now) if condition is not None else None,
             )
         )
     return Explanation(

@@ -17,8 +17,10 @@ Columns (units as printed on the form)
     1  用人单位数 (户)             distinct employers among the counted cases
     2  涉及职工人数 (万人)          Σ ``workers`` of all counted cases
     3  其中：农民工人数 (万人)      Σ ``migrant_workers``
-    4  农民工签订劳动合同人数 (万人) Σ ``migrant_contracts`` (cases without it add 0 and are
-                                   counted in ``contracts_unknown``)
+    4  农民工签订劳动合同人数 (万人) Σ ``migrant_contracts``, left blank (None), not 0, in a row
+                                   where a case with migrant workers has no recorded figure: a
+                                   partial sum would be a number nobody counted. Such cases are
+                                   ``contracts_unknown`` and a 备注 line says how many
     5  用人单位数 (户)             distinct employers with at least one ``arrears_verified`` case
     6/7   涉及职工人数 合计/农民工 (万人)  Σ ``workers`` / ``migrant_workers`` of verified cases
     8/9   涉及金额 合计/农民工 (万元)      Σ ``amount`` / ``migrant_amount`` of verified cases
@@ -26,9 +28,12 @@ Columns (units as printed on the form)
     11 通过协调等非立案方式解决 (件) cases with ``resolved_without_filing``
     12/13 追发工资及赔偿金人数 (万人)  Σ ``recovered_workers`` / ``recovered_migrant_workers``
     14/15 追发工资及赔偿金 (万元)      Σ ``recovered_amount`` / ``recovered_migrant_amount``
-    16/17/18 责令改正 / 行政处理决定 / 行政处罚决定 (件)  Σ of the acts recorded on the cases
-    19 移送公安机关 (件)            cases with ``police_referred``
-    20 公安机关立案 (件)            cases with ``police_filed``
+    16/17/18 责令改正 / 行政处理决定 / 行政处罚决定 (件)  Σ of the acts recorded on the cases:
+                                   every 责令改正 (a 限期改正指令书 ordering payment or any other
+                                   correction), each document once
+    19 移送公安机关 (件)            cases with ``police_referred``: a 移送 a named person approved
+                                   and that was sent — never a screening rule's proposal
+    20 公安机关立案 (件)            cases with ``police_filed`` (公安机关立案, of those referred)
 
 其他情况
     Projects are told apart by name (spaces ignored). A project's kinds are the union of the kinds
@@ -157,6 +162,7 @@ COLUMNS: Final[tuple[FormColumn, ...]] = (
     FormColumn(19, _G5, "移送公安机关", "cases"),
     FormColumn(20, _G5, "公安机关立案", "cases"),
 )
+_CONTRACTS: Final = 4  # 农民工签订劳动合同人数: blank where not known
 #: (group heading, first column number, last column number)
 COLUMN_GROUPS: Final[tuple[tuple[str, int, int], ...]] = (
     (_G1, 1, 4),
@@ -176,17 +182,18 @@ class CampaignRow:
 
     ``exact`` and ``display`` hold the 20 column figures in the form's units (户, 万人, 万元, 件),
     index 0 being column 1. ``exact`` is the true figure (万 figures are exact decimals of
-    persons and yuan); ``display`` is what the form shows (see :mod:`._rounding`).
+    persons and yuan); ``display`` is what the form shows (see :mod:`._rounding`). None is a
+    figure nobody knows, printed as a blank cell: only column 4 (签订劳动合同人数) can be None.
     """
 
     key: RowKey
     label: str
     seq: int
-    exact: tuple[Decimal, ...]
-    display: tuple[Decimal, ...]
+    exact: tuple[Decimal | None, ...]
+    display: tuple[Decimal | None, ...]
 
-    def figure(self, number: int, *, exact: bool = False) -> Decimal:
-        """The figure of column ``number`` (1–20)."""
+    def figure(self, number: int, *, exact: bool = False) -> Decimal | None:
+        """The figure of column ``number`` (1–20); None where it is not known (a blank cell)."""
         if not 1 <= number <= len(COLUMNS):
             raise IndexError(f"附件2 has columns 1–{len(COLUMNS)}, not {number}")
         return (self.exact if exact else self.display)[number - 1]
@@ -255,10 +262,14 @@ class CampaignReport:
     cases_counted: int
     """How many case records went into the figures."""
     contracts_unknown: int
-    """Counted cases with migrant workers but no recorded 签订劳动合同 figure (column 4 is low)."""
+    """Counted cases with migrant workers but no recorded 签订劳动合同 figure: their rows (and
+    合计) leave column 4 blank."""
+    contracts_unknown_migrants: int = 0
+    """The migrant workers of those cases."""
     signatures: Signatures = field(default_factory=Signatures)
     columns: tuple[FormColumn, ...] = COLUMNS
     notes: tuple[str, ...] = CAMPAIGN_NOTES
+    """备注 1–3 of the form, then the reporting unit's own: what a blank cell means."""
 
     @property
     def made_on(self) -> date:
@@ -279,8 +290,11 @@ class CampaignReport:
             return self.people_places
         return 0
 
-    def text(self, value: Decimal, column: FormColumn) -> str:
-        """A displayed figure as the form prints it (fixed decimals, no grouping)."""
+    def text(self, value: Decimal | None, column: FormColumn) -> str:
+        """A displayed figure as the form prints it (fixed decimals, no grouping); a figure
+        nobody knows (None) is a blank cell."""
+        if value is None:
+            return ""
         return f"{value:.{self.places(column)}f}"
 
     def other_text(self) -> str:
@@ -341,13 +355,15 @@ def campaign_report(
         by_row[category[case.employer_key]].append(case)
 
     exact_rows = [_exact_figures(by_row[k]) for k in CATEGORY_ORDER]
-    display_rows = [list(figures) for figures in exact_rows]
+    display_rows: list[list[Decimal | None]] = [list(figures) for figures in exact_rows]
     for chain in _CHAINS:
         places = money_places if COLUMNS[chain[0] - 1].kind == "money" else people_places
-        shown = apportion([[row[n - 1] for row in exact_rows] for n in chain], places)
+        # An unknown figure takes part as 0 (it only loosens the nesting below it) and stays
+        # blank: the known rows still add up to their own total, which the 备注 line explains.
+        shown = apportion([[row[n - 1] or Decimal(0) for row in exact_rows] for n in chain], places)
         for n, column in zip(chain, shown, strict=True):
             for i, value in enumerate(column):
-                display_rows[i][n - 1] = value
+                display_rows[i][n - 1] = None if exact_rows[i][n - 1] is None else value
 
     rows = [
         CampaignRow(
@@ -367,6 +383,8 @@ def campaign_report(
             )
         )
 
+    unknown = [c for c in chosen if _contracts_unknown(c)]
+    unknown_migrants = sum(c.migrant_workers for c in unknown)
     return CampaignReport(
         title=title,
         unit_name=unit_name.strip(),
@@ -381,10 +399,25 @@ def campaign_report(
         publicised_employers=len({c.employer_key for c in chosen if c.publicised}),
         blacklisted_cases=sum(1 for c in chosen if c.blacklisted),
         cases_counted=len(chosen),
-        contracts_unknown=sum(
-            1 for c in chosen if c.migrant_contracts is None and c.migrant_workers > 0
-        ),
+        contracts_unknown=len(unknown),
+        contracts_unknown_migrants=unknown_migrants,
         signatures=signatures if signatures is not None else Signatures(),
+        notes=CAMPAIGN_NOTES + _contracts_note(len(unknown), unknown_migrants),
+    )
+
+
+def _contracts_unknown(case: ReportCase) -> bool:
+    """Whether the case leaves column 4 unknown: it has migrant workers and no figure. A case
+    without migrant workers has none with a contract either: a known 0."""
+    return case.migrant_contracts is None and case.migrant_workers > 0
+
+
+def _contracts_note(cases: int, migrants: int) -> tuple[str, ...]:
+    if not cases:
+        return ()
+    return (
+        f"第{_CONTRACTS}栏（农民工签订劳动合同人数）空白表示未掌握：有{cases}件案件"
+        f"（涉及农民工{migrants}人）尚未登记签订劳动合同人数，所在行及合计行该栏不填数。",
     )
 
 
@@ -405,13 +438,18 @@ def _yuan(amount: Decimal) -> Decimal:
     return amount.scaleb(-4)
 
 
-def _exact_figures(cases: list[ReportCase]) -> tuple[Decimal, ...]:
+def _exact_figures(cases: list[ReportCase]) -> tuple[Decimal | None, ...]:
     verified = [c for c in cases if c.arrears_verified]
+    contracts = (
+        None
+        if any(_contracts_unknown(c) for c in cases)
+        else _persons(sum(c.migrant_contracts or 0 for c in cases))
+    )
     return (
         Decimal(len({c.employer_key for c in cases})),
         _persons(sum(c.workers for c in cases)),
         _persons(sum(c.migrant_workers for c in cases)),
-        _persons(sum(c.migrant_contracts or 0 for c in cases)),
+        contracts,
         Decimal(len({c.employer_key for c in verified})),
         _persons(sum(c.workers for c in verified)),
         _persons(sum(c.migrant_workers for c in verified)),
@@ -431,8 +469,13 @@ def _exact_figures(cases: list[ReportCase]) -> tuple[Decimal, ...]:
     )
 
 
-def _column_sums(rows: Iterable[Iterable[Decimal]]) -> tuple[Decimal, ...]:
-    return tuple(sum(column, Decimal(0)) for column in zip(*rows, strict=True))
+def _column_sums(rows: Iterable[Iterable[Decimal | None]]) -> tuple[Decimal | None, ...]:
+    """合计 of each column; unknown (None) where any row is unknown."""
+    sums: list[Decimal | None] = []
+    for column in zip(*rows, strict=True):
+        known = [v for v in column if v is not None]
+        sums.append(sum(known, Decimal(0)) if len(known) == len(column) else None)
+    return tuple(sums)
 
 
 def _project_tallies(

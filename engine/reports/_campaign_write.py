@@ -1,7 +1,7 @@
 """Writers for 附件2: XLSX laid out like the paper form, flat CSV, standalone HTML.
 
 Every writer prints the displayed figures (``CampaignRow.display``), so the 合计 row adds up in
-every format. Files are written to a temporary name and moved into place: a failure leaves no
+every format; a figure nobody knows (column 4 where a case lacks it) is an empty cell. Files are written to a temporary name and moved into place: a failure leaves no
 half-written report behind.
 """
 
@@ -49,7 +49,9 @@ def _number_format(report: CampaignReport, column: FormColumn) -> str:
     return "0" if places == 0 else "0." + "0" * places
 
 
-def _cell_value(value: Decimal, column: FormColumn) -> int | Decimal:
+def _cell_value(value: Decimal | None, column: FormColumn) -> int | Decimal | None:
+    if value is None:  # not known: the cell stays empty, as a clerk leaves it on paper
+        return None
     return int(value) if column.kind in ("employers", "cases") else value
 
 
@@ -62,7 +64,8 @@ def write_xlsx(report: CampaignReport, path: str | os.PathLike[str]) -> Path:
 
     Rows: 附件2 / title / 制表单位名称（盖章）, 统计期间, 制表时间 / three header rows (groups,
     headings with units, 合计 / 其中：农民工) / 甲 序号 1–20 / the five rows / 其他情况 /
-    signature line / 备注 1–3. Figures are numbers with a number format.
+    signature line / 备注 (1–3 of the form, then what a blank cell means). Figures are numbers
+    with a number format; an unknown figure is an empty cell.
     """
     wb = Workbook()
     ws = wb.active

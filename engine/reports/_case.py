@@ -104,7 +104,8 @@ class ReportCase:
     """Of it owed to migrant workers: column 9; 台账 其中农民工."""
     migrant_contracts: int | None = None
     """Migrant workers with a signed labour contract (农民工签订劳动合同人数): column 4. None = not
-    recorded; such cases add nothing and are counted in ``CampaignReport.contracts_unknown``."""
+    recorded: when the case has migrant workers, its row and 合计 leave column 4 blank, and it is
+    counted in ``CampaignReport.contracts_unknown``."""
     arrears_verified: bool = False
     """查实存在欠薪: selects the case for columns 5–9 and the 查实存在欠薪项目 of 其他情况."""
     filed: bool = False
@@ -112,21 +113,22 @@ class ReportCase:
     resolved_without_filing: bool = False
     """通过协调等非立案方式解决: column 11. Excludes ``filed``."""
     recovered_workers: int = 0
-    """Workers paid what was recovered (追发工资及赔偿金人数): column 12."""
+    """Workers paid what was recovered (追发工资及赔偿金人数), each once: column 12."""
     recovered_migrant_workers: int = 0
     """Of them migrant workers: column 13."""
     recovered_amount: Decimal = Decimal(0)
-    """Wages and compensation recovered, yuan (追发工资及赔偿金): column 14; 台账 追发金额."""
+    """Wages and compensation (赔偿金) recovered, yuan (追发工资及赔偿金): column 14; 台账 追发金额."""
     recovered_migrant_amount: Decimal = Decimal(0)
     """Of it for migrant workers: column 15."""
     orders_to_correct: int = 0
-    """责令改正 acts: column 16."""
+    """责令改正 acts — orders to pay in a 限期整改指令书 and every other order to correct: column 16."""
     handling_decisions: int = 0
     """行政处理决定: column 17."""
     penalty_decisions: int = 0
     """行政处罚决定: column 18."""
     police_referred: bool = False
-    """移送公安机关: column 19."""
+    """移送公安机关: column 19. Only a referral a named person approved and that was sent; the
+    engine never sets it for a screening rule's proposal."""
     police_filed: bool = False
     """公安机关立案: column 20. Implies ``police_referred``."""
     publicised: bool = False

@@ -226,20 +226,27 @@ def fixture_cases() -> list[ReportCase]:
     ]
 
 
-def figs(*figures: str | int) -> tuple[Decimal, ...]:
-    return tuple(D(str(f)) for f in figures)
+def figs(*figures: str | int | None) -> tuple[Decimal | None, ...]:
+    return tuple(None if f is None else D(str(f)) for f in figures)
+
+
+def number(text: str) -> Decimal | None:
+    """A printed figure read back; a blank cell is a figure nobody knows."""
+    return D(text) if text else None
 
 
 # fmt: off
 EXPECTED = {
     #                     1  2         3         4         5  6         7         8         9         10 11 12        13        14        15        16 17 18 19 20
-    "total":         figs(5, "0.0221", "0.0185", "0.0130", 4, "0.0208", "0.0172", "174.66", "159.00", 3, 2, "0.0183", "0.0152", "150.20", "136.00", 2, 2, 1, 1, 1),
-    "construction":  figs(2, "0.0175", "0.0165", "0.0110", 2, "0.0165", "0.0155", "158.46", "155.00", 1, 1, "0.0145", "0.0140", "135.00", "133.00", 2, 1, 0, 1, 1),
+    "total":         figs(5, "0.0221", "0.0185", None,     4, "0.0208", "0.0172", "174.66", "159.00", 3, 2, "0.0183", "0.0152", "150.20", "136.00", 2, 2, 1, 1, 1),
+    "construction":  figs(2, "0.0175", "0.0165", None,     2, "0.0165", "0.0155", "158.46", "155.00", 1, 1, "0.0145", "0.0140", "135.00", "133.00", 2, 1, 0, 1, 1),
     "manufacturing": figs(1, "0.0035", "0.0017", "0.0017", 1, "0.0035", "0.0017", "9.80",   "4.00",   2, 0, "0.0030", "0.0012", "8.80",   "3.00",   0, 1, 1, 0, 0),
     "training":      figs(1, "0.0008", "0.0000", "0.0000", 1, "0.0008", "0.0000", "6.40",   "0.00",   0, 1, "0.0008", "0.0000", "6.40",   "0.00",   0, 0, 0, 0, 0),
     "other":         figs(1, "0.0003", "0.0003", "0.0003", 0, "0.0000", "0.0000", "0.00",   "0.00",   0, 0, "0.0000", "0.0000", "0.00",   "0.00",   0, 0, 0, 0, 0),
 }
 # fmt: on
+# Column 4 of 建筑企业, and so of 合计, is blank: case 3 has 10 migrant workers and no 签订劳动合同
+# figure. What the other construction case (1) recorded, 80, is no figure of the row.
 ROW_ORDER = ["total", "construction", "manufacturing", "training", "other"]
 LABELS = ["合计", "建筑企业", "加工制造企业", "校外培训机构", "其他用人单位"]
 OTHER_TEXT = (
@@ -286,6 +293,8 @@ def test_every_figure_of_every_row(report: reports.CampaignReport) -> None:
 def test_display_precision_is_fixed(report: reports.CampaignReport) -> None:
     for row in report.rows:
         for column, value in zip(COLUMNS, row.display, strict=True):
+            if value is None:
+                continue
             places = {"money": 2, "people": 4}.get(column.kind, 0)
             assert value.as_tuple().exponent == -places, (row.key, column.number, value)
 
@@ -299,10 +308,12 @@ def test_exact_figures_keep_every_yuan(report: reports.CampaignReport) -> None:
 def test_total_row_is_the_sum_of_the_category_rows(report: reports.CampaignReport) -> None:
     total = report.row("total")
     for n in range(1, 21):
-        assert total.figure(n) == sum(report.rows[i].figure(n) for i in range(1, 5))
-        assert total.figure(n, exact=True) == sum(
-            report.rows[i].figure(n, exact=True) for i in range(1, 5)
-        )
+        for exact in (False, True):
+            parts = [report.rows[i].figure(n, exact=exact) for i in range(1, 5)]
+            if None in parts:  # a row nobody can sum makes a 合计 nobody can give
+                assert total.figure(n, exact=exact) is None
+            else:
+                assert total.figure(n, exact=exact) == sum(p for p in parts if p is not None)
 
 
 def test_other_information(report: reports.CampaignReport) -> None:
@@ -327,6 +338,11 @@ def test_other_information(report: reports.CampaignReport) -> None:
 def test_bookkeeping(report: reports.CampaignReport) -> None:
     assert report.cases_counted == 7
     assert report.contracts_unknown == 1  # case 3; case 5 has no migrant workers to ask about
+    assert report.contracts_unknown_migrants == 10
+    assert report.notes[3] == (
+        "第4栏（农民工签订劳动合同人数）空白表示未掌握：有1件案件（涉及农民工10人）"
+        "尚未登记签订劳动合同人数，所在行及合计行该栏不填数。"
+    )
     assert report.made_on == date(2021, 12, 2)
 
 
@@ -552,6 +568,7 @@ def test_xlsx_cell_by_cell(report: reports.CampaignReport, tmp_path: Path) -> No
         | PAIRS
         | SINGLE_DOWN
         | {"A13:V13", "A14:E14", "F14:K14", "L14:Q14", "R14:V14", "A15:V15", "A16:V16", "A17:V17"}
+        | {"A18:V18"}
     )
     assert merged == expected_merges
 
@@ -577,12 +594,18 @@ def test_xlsx_cell_by_cell(report: reports.CampaignReport, tmp_path: Path) -> No
         assert ws.cell(row=row, column=2).value == offset + 1
         for i, want in enumerate(EXPECTED[key]):
             cell = ws.cell(row=row, column=3 + i)
+            if want is None:
+                assert cell.value is None, (key, i + 1, cell.value)  # blank, not 0
+                assert cell.border.left.style == "thin"  # still a cell of the form
+                continue
             assert isinstance(cell.value, (int, float)), (row, i + 1, cell.value)
             assert D(str(cell.value)) == want, (key, i + 1, cell.value)
             kind = COLUMNS[i].kind
             assert cell.number_format == {"money": "0.00", "people": "0.0000"}.get(kind, "0")
     # The 合计 row adds up in the sheet itself (to the display unit).
     for col in range(3, 23):
+        if ws.cell(row=8, column=col).value is None:
+            continue
         below = sum(D(str(ws.cell(row=r, column=col).value)) for r in range(9, 13))
         assert D(str(ws.cell(row=8, column=col).value)) == below
 
@@ -601,6 +624,7 @@ def test_xlsx_cell_by_cell(report: reports.CampaignReport, tmp_path: Path) -> No
     assert ws["A17"].value.endswith(
         "3.政府投资工程项目、政府与社会资本合作项目和国企项目有重合的分别单独统计。"
     )
+    assert ws["A18"].value == "　　　4." + report.notes[3]
     assert ws["F5"].alignment.wrap_text
     assert ws.column_dimensions["A"].width >= 14
     assert ws.freeze_panes == "C8"
@@ -645,8 +669,9 @@ def test_csv_parsed_back(report: reports.CampaignReport, tmp_path: Path) -> None
         line = rows[1 + offset]
         assert line[0] == LABELS[offset]
         assert line[1] == str(offset + 1)
-        assert [D(v) for v in line[2:]] == list(EXPECTED[key])
+        assert [number(v) for v in line[2:]] == list(EXPECTED[key])
         assert line[2 + 7] == f"{EXPECTED[key][7]:.2f}"  # fixed decimals as printed
+    assert rows[1][5] == ""  # 合计 column 4: blank, not 0
     assert b"\r\n" in raw
 
 
@@ -728,8 +753,9 @@ def test_html_grouped_headers_and_figures(report: reports.CampaignReport, tmp_pa
         cells = parsed.body[offset]
         assert cells[0] == LABELS[offset]
         assert cells[1] == str(offset + 1)
-        assert [D(c) for c in cells[2:]] == list(EXPECTED[key])
+        assert [number(c) for c in cells[2:]] == list(EXPECTED[key])
     text = "".join(parsed.text)
+    assert "4.第4栏（农民工签订劳动合同人数）空白表示未掌握" in text
     assert OTHER_TEXT in text
     assert "单位负责人：张三" in text
     assert "制表单位名称（盖章）：昆明市人力资源和社会保障局" in text

@@ -23,10 +23,13 @@ EVENTS = [
     "verify", "handle", "dismiss", "advance", "paid", "reopen", "close", "suspend", "resume",
     "file", "order_payment", "extend", "raise_level", "assign_leader", "refer_police",
     "supervise", "require_report", "flag", "record_payment", "referral_approved", "received",
+    "recover", "revoke_recover", "amend_arrears", "record_contracts", "order_correct", "decide",
 ]  # fmt: skip
 PARAM_NAMES = [
     "leader", "role", "clock", "by", "within", "label", "amount", "migrant_amount", "due",
     "approver", "reason", "flag", "remove", "n", "x\u200b",
+    "workers", "compensation", "payment_ref", "confirm", "event", "doc_type", "doc_no",
+    "contracted_migrant_workers",
 ]  # fmt: skip
 # Param values of the types a caller may legitimately pass; floats are refused at the door
 # (binary floating point), so they are among the hostile values too.
