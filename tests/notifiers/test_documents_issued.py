@@ -1,8 +1,10 @@
-"""Which document goes to whom, built from real cases through the engine: the decision model's
-drafts and acts' documents (``NoticeIssuer.decision_request`` / ``act_documents``, called here
-with hand-built ``DecisionRecord`` values), rules that only warn, remind and advise, the
+"""Which document goes to whom, built from real cases through the engine: the decider's form
+when an act reserved to a person is proposed, the act's document when a named person approves
+it (``Engine.propose`` / ``Engine.decide``), rules that only warn, remind and advise, the
 document numbers, documents that wait for a missing fact, and a check of every rendered
-document as the clerk who must sign it would read it."""
+document as the clerk who must sign it would read it. Where a case the engine cannot produce
+is needed (a decider at the office itself, a leader nobody named), ``NoticeIssuer`` is called
+with a hand-built ``DecisionRecord``."""
 
 from __future__ import annotations
 
@@ -12,11 +14,12 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 import sqlalchemy as sa
 
-from zhiqian import Engine, FrozenClock, Refused
+from zhiqian import Engine, FrozenClock, Refused, RuleError
 from zhiqian.engine.commands.issue import Issued, NoticeIssuer
 from zhiqian.engine.domain.documents import (
     office_name,
@@ -25,8 +28,9 @@ from zhiqian.engine.domain.documents import (
     referral_document_no,
 )
 from zhiqian.engine.escalation import install
-from zhiqian.engine.routing import LeaderDirectory, Router
+from zhiqian.engine.routing import LeaderDirectory, Person, Router
 from zhiqian.notifiers import TEMPLATES, MemoryNotifier, NoticeRenderer, document_problems
+from zhiqian.rules.loader import load_pack
 from zhiqian.store.cases import get_case
 from zhiqian.store.clocks import load_clocks
 from zhiqian.store.records import CaseRecord, DecisionRecord
@@ -47,7 +51,9 @@ def _open(url: str, clock: FrozenClock, router: Router | None = None, **kw: Any)
     return eng
 
 
-def _ordered_case(eng: Engine, seed: int = 7, *, doc_no: str | None = ORDER_NO) -> int:
+def _ordered_case(
+    eng: Engine, seed: int = 7, *, doc_no: str | None = ORDER_NO, flags: list[str] | None = None
+) -> int:
     """A county case, filed, ordered to pay (its 文号 recorded or not), the period run out."""
     clock = eng.clock
     assert isinstance(clock, FrozenClock)
@@ -59,7 +65,7 @@ def _ordered_case(eng: Engine, seed: int = 7, *, doc_no: str | None = ORDER_NO) 
             migrant_workers=12,
             amount="86000.00",
             migrant_amount="70000.00",
-            flags=["absconded"],
+            flags=flags or [],
             project={"name": "城区安置房项目（5标段）", "kind": "government"},
             received_at=(clock.now() - timedelta(days=20)).isoformat(),
         ),
@@ -217,33 +223,45 @@ def test_document_numbers_run_per_office_kind_and_year_and_come_back_on_rollback
                     next_document_no(conn, **args)
 
 
-# -- the drafts for the decider ----------------------------------------------------------------
+# -- the decider's form, with the proposal --------------------------------------------------------
 
 
-def test_a_proposed_referral_sends_the_approval_form_to_the_head(eng: Engine) -> None:
+def _pending(eng: Engine, case_id: int, act: str) -> Any:
+    (found,) = [d for d in eng.decisions(case_id) if d.act == act and d.status == "pending"]
+    return found
+
+
+def _of(eng: Engine, case_id: int, template: str) -> list[Any]:
+    return [n for n in eng.notices(case_id=case_id, limit=1000) if n.template == template]
+
+
+def test_a_screened_referral_sends_the_approval_form_to_the_head(eng: Engine) -> None:
     case_id = _ordered_case(eng)
-    with eng.tx.write() as conn:
-        held = Held(eng, conn, case_id)
-        decision = _decision(case_id, "refer_police", COUNTY, "负责人", approved=False, at=held.now)
-        ids = held.request(decision)
-        assert held.request(decision) == []  # the same proposal again: nothing new
-    (notice,) = [n for n in eng.notices() if n.id in ids]
-    assert (notice.template, notice.recipient, notice.status) == (
-        "移送审批表",
-        f"leader@{COUNTY}",
-        "pending",
-    )
+    eng.sweep()  # the order's period has passed unpaid: crime_screen proposes the referral
+    decision = _pending(eng, case_id, "refer_police")
+    (notice,) = _of(eng, case_id, "移送审批表")
+    assert (notice.recipient, notice.status) == (f"leader@{COUNTY}", "pending")
     assert notice.recipient_name == "阳泉市城区人力资源和社会保障局负责人"
     text = _text(eng, notice.id)
-    assert "决定期限：2026年3月14日" in text.splitlines()
-    assert "拟办意见：拟作为涉嫌拒不支付劳动报酬罪案件，移送阳泉市公安局城区分局" in text
+    lines = text.splitlines()
+    assert lines[:2] == ["阳泉市城区人力资源和社会保障局", "涉嫌犯罪案件移送审批表"]
+    assert f"决定期限：{_cn(decision.due_at)}" in lines
+    assert "拟办意见：拟作为涉嫌拒不支付劳动报酬罪案件，移送阳泉市公安局城区分局" in lines
     assert f"（{ORDER_NO}）" in text
-    assert "负责人意见：□ 批准移送" in text
-    assert "移送书" not in text.split("涉嫌犯罪案件移送审批表")[1].split("依照")[0]
+    assert "提 请 人：＿＿＿＿＿＿＿＿（核实情况的执法人员签名）" in lines  # a rule screened
+    assert "负责人意见：□ 批准移送　　□ 不批准移送" in lines
+    assert "crime_screen" not in text
     assert document_problems(text) == []
+    assert not _of(eng, case_id, "涉嫌犯罪案件移送书")  # nothing is referred before approval
 
 
-def test_the_decider_is_named_from_the_directory_and_a_higher_office_gets_its_request(
+def _cn(at: datetime | None) -> str:
+    assert at is not None
+    day = at.astimezone(ZoneInfo("Asia/Shanghai")).date()
+    return f"{day.year}年{day.month}月{day.day}日"
+
+
+def test_a_higher_office_gets_its_request_and_a_head_named_in_the_directory_gets_theirs(
     db_url: str, clock: FrozenClock, tmp_path: Path
 ) -> None:
     directory = tmp_path / "leaders.json"
@@ -253,24 +271,11 @@ def test_the_decider_is_named_from_the_directory_and_a_higher_office_gets_its_re
     router = Router(directory=LeaderDirectory.from_file(directory))
     with _open(db_url, clock, router) as engine:
         case_id = _ordered_case(engine)
-        with engine.tx.write() as conn:
-            held = Held(engine, conn, case_id)
-            head = held.request(
-                _decision(case_id, "blacklist", COUNTY, "负责人", approved=False, at=held.now)
-            )
-            city = held.request(
-                _decision(
-                    case_id, "supervise", CITY, "上级人社部门", approved=False, at=held.now,
-                    number=2,
-                )
-            )  # fmt: skip
-        notices = {n.id: n for n in engine.notices()}
-        assert {notices[i].recipient_name for i in head} == {"张建国"}
-        assert {(notices[i].recipient, notices[i].channel) for i in city} == {
-            (f"city_office@{CITY}", "log"),
-            (f"city_office@{CITY}", "file"),
-        }
-        text = _text(engine, city[0])
+        # blacklist_screen proposes the 失信 listing to the head; a clerk proposes 挂牌督办
+        engine.propose(case_id, "supervise", actor="监察员王", reason="久拖未结，涉及人数较多")
+        (request,) = [n for n in _of(engine, case_id, "提请决定审批表") if n.channel == "file"]
+        assert request.recipient == f"city_office@{CITY}"
+        text = _text(engine, request.id)
         assert text.splitlines()[:4] == [
             "阳泉市城区人力资源和社会保障局",
             "提请决定审批表",
@@ -278,7 +283,13 @@ def test_the_decider_is_named_from_the_directory_and_a_higher_office_gets_its_re
             "阳泉市人力资源和社会保障局：",
         ]
         assert "提请事项：提请阳泉市人力资源和社会保障局对该案挂牌督办" in text
-        blacklist = _text(engine, head[0])
+        assert "提 请 人：监察员王" in text.splitlines()
+        (head,) = [
+            n for n in _of(engine, case_id, "提请决定审批表") if n.rule_id == "blacklist_screen"
+        ]
+        assert (head.recipient, head.recipient_name) == (f"leader@{COUNTY}", "张建国")
+        blacklist = _text(engine, head.id)
+        assert "张建国：" in blacklist.splitlines()
         assert "听取其陈述和申辩" in blacklist
         for document in (text, blacklist):
             assert document_problems(document) == []
@@ -291,47 +302,41 @@ def test_an_approved_supervision_goes_from_the_office_above_to_the_one_handling(
     eng: Engine,
 ) -> None:
     case_id = _ordered_case(eng)
-    with eng.tx.write() as conn:
-        held = Held(eng, conn, case_id)
-        ids = held.act(
-            _decision(case_id, "supervise", CITY, "上级人社部门", approved=True, at=held.now)
-        )
-        itself = held.act(
-            _decision(case_id, "supervise", COUNTY, "负责人", approved=True, at=held.now, number=2)
-        )
-    assert itself == []
-    assert (
-        "the supervising office (阳泉市城区人力资源和社会保障局) is the office handling"
-        in (itself.refused[0])
-    )
-    notices = [n for n in eng.notices() if n.id in ids]
-    assert {n.recipient for n in notices} == {f"county_office@{COUNTY}"}
-    assert {n.template for n in notices} == {"挂牌督办通知书"}
+    proposed = eng.propose(case_id, "supervise", actor="监察员王", reason="久拖未结")
+    assert not _of(eng, case_id, "挂牌督办通知书")
+    eng.decide(case_id, proposed.id, "approve", actor="市局局长李明", reason="同意挂牌督办")
+    notices = _of(eng, case_id, "挂牌督办通知书")
+    assert {(n.recipient, n.channel) for n in notices} == {
+        (f"county_office@{COUNTY}", "log"),
+        (f"county_office@{COUNTY}", "file"),
+    }
     text = _text(eng, notices[0].id)
     lines = text.splitlines()
     assert lines[:3] == ["阳泉市人力资源和社会保障局", "挂牌督办通知书", ""]
     assert "阳泉市城区人力资源和社会保障局：" in lines
     assert "本机关于2026年3月12日决定对该案实行挂牌督办" in text
     assert document_problems(text) == []
+    # a supervising office that is the one handling the case would address itself: refused
+    with eng.tx.write() as conn:
+        held = Held(eng, conn, case_id)
+        itself = held.act(
+            _decision(case_id, "supervise", COUNTY, "负责人", approved=True, at=held.now, number=9)
+        )
+    assert itself == []
+    assert (
+        "the supervising office (阳泉市城区人力资源和社会保障局) is the office handling"
+        in (itself.refused[0])
+    )
 
 
 def test_an_approved_raise_goes_to_the_office_that_handled_the_case(eng: Engine) -> None:
     case_id = _ordered_case(eng)
-    with eng.tx.read() as conn:
-        before = get_case(conn, case_id)
-    assert before is not None
-    eng.act(case_id, "raise_level", actor="局长张建国")
-    with eng.tx.write() as conn:
-        held = Held(eng, conn, case_id)
-        assert held.case.handling_region == CITY
-        decision = _decision(
-            case_id, "raise_level", CITY, "上级人社部门", approved=True, at=held.now
-        )
-        ids = held.act(decision, before=before)
-        unmoved = held.act(replace(decision, id=2), before=held.case)
-    assert unmoved == []
-    assert "no office to hand it over" in unmoved.refused[0]
-    notices = [n for n in eng.notices() if n.id in ids]
+    proposed = eng.propose(
+        case_id, "raise_level", actor="监察员王", reason="案情复杂，县级难以解决"
+    )
+    eng.decide(case_id, proposed.id, "approve", actor="市局局长李明", reason="同意提级")
+    assert eng.get(case_id).handling_region == CITY
+    notices = _of(eng, case_id, "提级办理通知书")
     assert {n.recipient for n in notices} == {f"county_office@{COUNTY}"}  # the lower office
     text = _text(eng, notices[0].id)
     assert text.splitlines()[:4] == [
@@ -341,90 +346,83 @@ def test_an_approved_raise_goes_to_the_office_that_handled_the_case(eng: Engine)
         "阳泉市城区人力资源和社会保障局：",
     ]
     assert "自本通知送达之日起由本机关调查处理" in text
+    assert "提级事由：案情复杂，县级难以解决" in text.splitlines()
     assert document_problems(text) == []
+    with eng.tx.write() as conn:  # a "raise" that left the case where it was: nothing to send
+        held = Held(eng, conn, case_id)
+        decision = _decision(case_id, "raise_level", CITY, "上级", approved=True, at=held.now)
+        unmoved = held.act(decision, before=held.case)
+    assert unmoved == []
+    assert "no office to hand it over" in unmoved.refused[0]
 
 
 def test_the_referral_letter_is_numbered_dated_by_the_decision_and_never_a_draft(
-    eng: Engine,
+    eng: Engine, clock: FrozenClock
 ) -> None:
     case_id = _ordered_case(eng)
-    clock = eng.clock
-    assert isinstance(clock, FrozenClock)
-    screened = clock.now() - timedelta(days=2)
-    with eng.tx.write() as conn:
-        held = Held(eng, conn, case_id)
-        number = next_document_no(conn, division=COUNTY, kind="refer_police", year=2026)
-        decision = _decision(
-            case_id,
-            "refer_police",
-            COUNTY,
-            "负责人",
-            approved=True,
-            at=held.now - timedelta(days=1),  # decided the day before the letter goes out
-            proposed_at=screened,
-            document_no=referral_document_no(COUNTY, 2026, number),
-        )
-        ids = held.act(decision)
-    notices = [n for n in eng.notices() if n.id in ids]
-    assert {(n.template, n.status) for n in notices} == {("涉嫌犯罪案件移送书", "pending")}
+    eng.sweep()
+    decision = _pending(eng, case_id, "refer_police")  # proposed on 2026-03-12
+    clock.advance(days=1)
+    eng.decide(case_id, decision.id, "approve", actor="局长张建国", reason="证据确实，同意移送")
+    notices = _of(eng, case_id, "涉嫌犯罪案件移送书")
+    assert {n.status for n in notices} == {"pending"}
     assert all("由其移送阳泉市公安局城区分局" in (n.note or "") for n in notices)
     text = _text(eng, notices[0].id)
-    assert "城区人社移〔2026〕1号" in text.splitlines()
-    assert "阳泉市公安局城区分局：" in text.splitlines()
-    assert "经本机关负责人局长张建国于2026年3月11日批准" in text
-    assert "2026年3月10日" not in text  # the screening's day is not the approval's
+    lines = text.splitlines()
+    assert lines[:3] == [
+        "阳泉市城区人力资源和社会保障局",
+        "涉嫌犯罪案件移送书",
+        "城区人社移〔2026〕1号",
+    ]
+    assert "阳泉市公安局城区分局：" in lines
+    assert "经本机关负责人局长张建国于2026年3月13日批准" in text
+    assert "2026年3月12日" not in text  # the day the rule screened is not the approval's
     assert "草稿" not in text
     assert "在城区安置房项目（5标段）中拖欠15名劳动者" in text
     assert document_problems(text) == []
 
 
 def test_a_letter_without_the_orders_number_waits_until_it_is_registered(
-    eng: Engine,
+    eng: Engine, clock: FrozenClock
 ) -> None:
     case_id = _ordered_case(eng, doc_no=None)
     ref = eng.get(case_id).ref
-    with eng.tx.write() as conn:
-        held = Held(eng, conn, case_id)
-        decision = _decision(
-            case_id, "refer_police", COUNTY, "负责人", approved=True, at=held.now,
-            document_no="城区人社移〔2026〕1号",
-        )  # fmt: skip
-        ids = held.act(decision)
-    waiting = [n for n in eng.notices(status="waiting") if n.id in ids]
-    assert len(waiting) == len(ids) > 0
+    eng.sweep()
+    decision = _pending(eng, case_id, "refer_police")
+    eng.decide(case_id, decision.id, "approve", actor="局长张建国", reason="同意移送")
+    waiting = eng.notices(status="waiting")
+    assert {n.template for n in waiting} == {"涉嫌犯罪案件移送书"}
+    assert len(waiting) == 2  # the office's log and file
     reason = waiting[0].last_error or ""
     assert "责令支付文书（限期整改指令书或者行政处理决定书）的文号" in reason
     assert f"zhiqian case act {ref} register_order --param doc_no=" in reason
     assert "未发出" in _text(eng, waiting[0].id)
     memory = MemoryNotifier()
     channels = {"log": memory, "file": memory}
-    assert eng.deliver_notices(channels).sent == 0  # never sent with a hole in it
+    eng.deliver_notices(channels)
+    assert not [s for s in memory.sent if s.notice.template == "涉嫌犯罪案件移送书"]
     with pytest.raises(Refused, match="still waiting: 待补：责令支付文书"):
         eng.retry_notice(waiting[0].id)
     assert eng.notice(waiting[0].id).status == "waiting"
 
-    clock = eng.clock
-    assert isinstance(clock, FrozenClock)
     clock.advance(days=1)
     eng.act(case_id, "register_order", actor="监察员王", params={"doc_no": ORDER_NO})
-    released = eng.retry_notice(waiting[0].id)  # checked again at once
-    assert released.status == "pending"
+    assert eng.retry_notice(waiting[0].id).status == "pending"  # checked again at once
     report = eng.deliver_notices(channels)  # and the other copy on the delivery pass
-    assert (report.released, report.sent) == (len(ids) - 1, len(ids))
-    sent = memory.sent[0]
-    assert sent.notice.template == "涉嫌犯罪案件移送书"
-    assert f"劳动保障监察限期整改指令书（{ORDER_NO}）" in sent.rendered.text
-    assert "2026年3月13日" in sent.rendered.text.splitlines()  # issued when it went out
-    assert "waiting" not in sent.notice.context
-    assert document_problems(sent.rendered.text) == []
+    assert report.released == 1
+    letters = [s for s in memory.sent if s.notice.template == "涉嫌犯罪案件移送书"]
+    assert len(letters) == 2
+    text = letters[0].rendered.text
+    assert f"劳动保障监察限期整改指令书（{ORDER_NO}，送达方式：张贴送达）" in text
+    assert "2026年3月13日" in text.splitlines()  # issued when it went out
+    assert "waiting" not in letters[0].notice.context
+    assert document_problems(text) == []
 
 
-def test_the_leader_notice_waits_for_a_name_from_the_directory(
-    db_url: str, clock: FrozenClock, tmp_path: Path
+def test_a_leader_notice_without_a_named_leader_waits_for_the_directory(
+    db_url: str, clock: FrozenClock
 ) -> None:
-    directory = tmp_path / "leaders.json"
-    directory.write_text("{}", "utf-8")
-    with _open(db_url, clock, Router(directory=LeaderDirectory.from_file(directory))) as engine:
+    with _open(db_url, clock) as engine:
         case_id = _ordered_case(engine)
         decision = _decision(
             case_id, "assign_leader", COUNTY, "负责人", approved=True, at=clock.now(),
@@ -438,22 +436,17 @@ def test_the_leader_notice_waits_for_a_name_from_the_directory(
         assert "包案领导的姓名" in (waiting[0].last_error or "")
         assert engine.deliver_notices().released == 0
 
-        engine.escalator.router = Router(  # type: ignore[union-attr]
-            directory=LeaderDirectory({COUNTY: {"分管领导": _person("王建华")}})
+        escalator = engine.escalator
+        assert escalator is not None
+        escalator.router = Router(
+            directory=LeaderDirectory({COUNTY: {"分管领导": Person("王建华")}})
         )
         memory = MemoryNotifier()
-        report = engine.deliver_notices({"log": memory, "file": memory})
-        assert (report.released, report.sent) == (len(ids), len(ids))
-        text = memory.sent[0].rendered.text
+        assert engine.deliver_notices({"log": memory, "file": memory}).released == len(ids)
+        (text,) = {s.rendered.text for s in memory.sent if s.notice.template == "领导包案通知"}
         assert "王建华同志：" in text.splitlines()
         assert "该案由你（分管领导）包案负责" in text
         assert document_problems(text) == []
-
-
-def _person(name: str) -> Any:
-    from zhiqian.engine.routing import Person
-
-    return Person(name)
 
 
 # -- what rules issue by themselves ----------------------------------------------------------------
@@ -463,16 +456,6 @@ pack: rules
 version: "1"
 extends: national
 label: 规则自行发出的文书
-actions:
-  - {id: propose_supervise, label: 提请挂牌督办}
-clocks:
-  - id: supervise_decision
-    label: 挂牌督办决定时限
-    start: {on_event: [propose_supervise]}
-    limit: 5 workdays
-    warn: [{before: 2 workdays, to: [handler]}]
-    basis: 惯例：上级机关收到提请后5个工作日内作出决定
-    status: CONV
 escalations:
   - id: absconded_advance
     label: 欠薪逃匿：建议动用应急周转金
@@ -482,71 +465,62 @@ escalations:
       - notify: {to: [county_office, handler, county_office], template: 垫付建议}
     basis: 《保障农民工工资支付条例》第六十三条
     status: V
-  - id: absconded_supervision
-    label: 欠薪逃匿：挂牌督办
-    when: '"absconded" in flags and state == "handling"'
-    do:
-      - notify: {to: [city_office], template: 督办通知}
-    basis: 测试
-    status: CONV
 """
 
 
 @pytest.fixture
-def rules_engine(db_url: str, clock: FrozenClock, tmp_path: Path) -> Iterator[Engine]:
+def rules_pack(tmp_path: Path) -> Path:
     pack = tmp_path / "rules.yaml"
     pack.write_text(RULES, "utf-8")
-    with _open(db_url, clock, pack=pack) as engine:
-        yield engine
+    return pack
 
 
 def test_a_rule_advises_once_per_recipient_and_may_not_issue_an_acts_document(
-    rules_engine: Engine,
+    db_url: str, clock: FrozenClock, rules_pack: Path, tmp_path: Path
 ) -> None:
-    case_id = _ordered_case(rules_engine)
-    notices = rules_engine.notices(case_id=case_id)
-    advice = [n for n in notices if n.template == "垫付建议"]
-    # county_office twice in the rule, on log and file; the handler on log: three copies
-    assert sorted((n.recipient, n.channel) for n in advice) == [
-        (f"county_office@{COUNTY}", "file"),
-        (f"county_office@{COUNTY}", "log"),
-        (f"handler@{COUNTY}", "log"),
-    ]
-    assert not [n for n in notices if n.template == "挂牌督办通知书"]
-    from zhiqian.engine.escalation import list_escalations
+    with _open(db_url, clock, pack=rules_pack) as engine:
+        case_id = _ordered_case(engine, flags=["absconded"])
+        advice = [n for n in _of(engine, case_id, "垫付建议") if n.rule_id == "absconded_advance"]
+        # county_office twice in the rule, on log and file; the handler on log: three copies
+        assert sorted((n.recipient, n.channel) for n in advice) == [
+            (f"county_office@{COUNTY}", "file"),
+            (f"county_office@{COUNTY}", "log"),
+            (f"handler@{COUNTY}", "log"),
+        ]
+        text = _text(engine, advice[0].id)
+        assert "建议事项：动用应急周转金先行垫付部分工资或基本生活费（须依法追偿）" in text
+        assert "不是垫付决定" in text
+        assert document_problems(text) == []
+        with engine.tx.write() as conn:  # asked for an act's document, the issuer refuses
+            held = Held(engine, conn, case_id)
+            refused = held.issuer.rule_notices(
+                conn, held.governing, held.case, held.clocks, held.now,
+                spec=held.governing.pack.escalation("absconded_advance"),
+                facts={}, roles=("city_office",), template="督办通知",
+            )  # fmt: skip
+        assert refused == []
+        assert "挂牌督办通知书 is issued only by the decision model" in refused.refused[0]
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(RULES.replace("template: 垫付建议", "template: 督办通知"), "utf-8")
+    with pytest.raises(RuleError, match="issued by a decision, not by a rule"):
+        load_pack(bad)
 
-    fired = {e["rule"]: e for e in list_escalations(rules_engine, case_id)}
-    (notify,) = fired["absconded_supervision"]["actions"]
-    assert notify["notices"] == []
-    text = _text(rules_engine, advice[0].id)
-    assert "建议事项：动用应急周转金先行垫付部分工资或基本生活费（须依法追偿）" in text
-    assert "不是垫付决定" in text
-    assert document_problems(text) == []
 
-
-def test_an_undecided_decision_reminds_its_decider_before_its_clock_runs_out(
-    rules_engine: Engine, clock: FrozenClock
+def test_an_undecided_decision_reminds_its_decider_once_its_clock_runs_out(
+    eng: Engine, clock: FrozenClock
 ) -> None:
-    case_id = _ordered_case(rules_engine)
-    rules_engine.act(
-        case_id,
-        "propose_supervise",
-        actor="rule:absconded_supervision",
-        params={
-            "decision": 9,
-            "act": "supervise",
-            "decider_role": "上级人社部门",
-            "decider_division": CITY,
-        },
-    )
-    clock.advance(days=6)  # past the warning, two working days before the deadline
-    rules_engine.sweep()
-    reminders = [n for n in rules_engine.notices(case_id=case_id) if n.template == "催办提醒"]
-    assert {n.recipient for n in reminders} == {f"city_office@{CITY}", f"handler@{COUNTY}"}
-    text = _text(rules_engine, reminders[0].id)
-    assert "待决事项：是否挂牌督办" in text.splitlines()
-    assert "该事项尚未作出决定。请于2026年3月19日前作出批准或者不批准的决定" in text
-    assert "决 定 人：阳泉市人力资源和社会保障局" in text.splitlines()
+    case_id = _ordered_case(eng)
+    proposed = eng.propose(case_id, "supervise", actor="监察员王", reason="久拖未结")
+    clock.set(proposed.due_at + timedelta(hours=11))  # the next morning
+    eng.sweep()
+    reminders = [n for n in _of(eng, case_id, "催办提醒") if f"city_office@{CITY}" == n.recipient]
+    assert reminders
+    text = _text(eng, reminders[0].id)
+    lines = text.splitlines()
+    assert "待决事项：是否挂牌督办" in lines
+    assert "决 定 人：阳泉市人力资源和社会保障局" in lines
+    assert f"该事项的决定期限已于{_cn(proposed.due_at)}届满，至今尚未作出决定。" in text
+    assert "本提醒仅提示期限，不代表任何处理决定。" in lines
     assert document_problems(text) == []
 
 
@@ -554,13 +528,10 @@ def test_an_undecided_decision_reminds_its_decider_before_its_clock_runs_out(
 
 
 def test_every_document_over_real_cases_has_no_hole_id_or_placeholder(
-    sqlite_url: str, clock: FrozenClock, tmp_path: Path
+    sqlite_url: str, clock: FrozenClock, rules_pack: Path
 ) -> None:
-    pack = tmp_path / "rules.yaml"
-    pack.write_text(RULES, "utf-8")
-    directory = LeaderDirectory({COUNTY: {"分管领导": _person("王建华")}})
-    with _open(sqlite_url, clock, Router(directory=directory), pack=pack) as engine:
-        case_id = _ordered_case(engine)
+    with _open(sqlite_url, clock, pack=rules_pack) as engine:
+        case_id = _ordered_case(engine, flags=["absconded"])
         follow = engine.receive(
             sample_complaint(8, region=COUNTY, channel="transferred", flags=[],
                              received_at=clock.now().isoformat()),
@@ -570,42 +541,23 @@ def test_every_document_over_real_cases_has_no_hole_id_or_placeholder(
             follow, "require_report", actor="监察员王",
             params={"within": "next_day", "label": "次日报告案件处理解决进展"},
         )  # fmt: skip
-        with engine.tx.read() as conn:
-            before = get_case(conn, case_id)
-        assert before is not None
-        with engine.tx.write() as conn:
-            held = Held(engine, conn, case_id)
-            number = next_document_no(conn, division=COUNTY, kind="refer_police", year=2026)
-            for n, (act, division, role) in enumerate(
-                [
-                    ("refer_police", COUNTY, "负责人"),
-                    ("supervise", CITY, "上级人社部门"),
-                    ("assign_leader", COUNTY, "负责人"),
-                    ("blacklist", COUNTY, "负责人"),
-                    ("raise_level", CITY, "上级人社部门"),
-                ],
-                start=1,
-            ):
-                pending = _decision(case_id, act, division, role, approved=False, at=held.now,
-                                    number=n, params={"role": "分管领导"})  # fmt: skip
-                held.request(pending)
-                if act in ("refer_police", "supervise", "assign_leader"):
-                    approved = _decision(
-                        case_id, act, division, role, approved=True, at=held.now, number=n,
-                        params={"role": "分管领导"},
-                        document_no=referral_document_no(COUNTY, 2026, number),
-                    )  # fmt: skip
-                    held.act(approved)
-        engine.act(case_id, "raise_level", actor="局长张建国")
-        with engine.tx.write() as conn:
-            held = Held(engine, conn, case_id)
-            held.act(
-                _decision(case_id, "raise_level", CITY, "上级人社部门", approved=True,
-                          at=held.now, number=5),
-                before=before,
-            )  # fmt: skip
+        engine.sweep()  # the referral (移送审批表) and 失信 proposals of the rules
+        referral = _pending(engine, case_id, "refer_police")
+        engine.decide(case_id, referral.id, "approve", actor="局长张建国", reason="同意移送")
+        for act, params in (
+            ("supervise", {}),
+            ("assign_leader", {"role": "分管领导"}),
+            ("raise_level", {}),
+        ):
+            proposed = engine.propose(
+                case_id, act, actor="监察员王", reason="重大复杂案件", params=params
+            )
+            extra = {"leader": "王建华"} if act == "assign_leader" else {}
+            engine.decide(
+                case_id, proposed.id, "approve", actor="局长张建国", reason="同意", params=extra
+            )
         clock.advance(days=90)
-        engine.sweep()  # 超期预警 (the breached investigation's held for the digest), 催办提醒
+        engine.sweep()  # 超期预警 (the investigation's held for the digest), 催办提醒
         clock.set(clock.now().replace(hour=3))  # 11:00 local: past the digest's hour
         engine.make_digests()
         renderer = NoticeRenderer()
