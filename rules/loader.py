@@ -875,6 +875,34 @@ class _Checker:
                 f"clock {clock.id!r} has an UNVERIFIED basis: a placeholder, confirm before relying on it",
                 warn=True,
             )
+        self._ended_before_pause(clock, path)
+        if clock.same_day is not None and clock.same_day.event not in self.event_ids:
+            ev = clock.same_day.event
+            self.at(
+                (*path, "same_day", "event"), f"unknown event {ev!r}{_hint(ev, self.event_ids)}"
+            )
+
+    def _ended_before_pause(self, clock: ClockSpec, path: tuple[Any, ...]) -> None:
+        """A stop or cancel ``on_leave: [s]`` also fires on the event that leaves ``s`` for a
+        state the clock pauses in, and it comes first (cancel → stop → … → pause): the clock
+        ends where the pack says it pauses (回头看 suspended: stopped, not paused)."""
+        if clock.pause is None:
+            return
+        pausing = set(clock.pause.on_enter) | set(clock.pause.while_state)
+        for name in ("cancel", "stop"):
+            trigger = getattr(clock, name)
+            if trigger is None or not trigger.on_leave:
+                continue
+            for event in self.spec.lifecycle.events:
+                left = [s for s in event.source if s in trigger.on_leave]
+                if left and event.to in pausing:
+                    self.at(
+                        (*path, name, "on_leave"),
+                        f"{name} on leaving {left[0]!r} also fires on {event.id!r} into "
+                        f"{event.to!r}, where the clock pauses — it would end instead of "
+                        f"pausing; {name} on the other ways out (on_enter / on_event)",
+                    )
+                    break
 
     def _trigger(self, trigger: Trigger, path: tuple[Any, ...]) -> None:
         for event in trigger.on_event:
@@ -948,6 +976,12 @@ class _Checker:
             self._roles(routing.digest.to, ("routing", "digest", "to"))
         for report in routing.reports:
             self._roles(report.to, ("routing", "reports", report.id, "to"))
+            effective = self.spec.effective
+            if report.after_end is not None and (effective is None or effective.to is None):
+                self.at(
+                    ("routing", "reports", report.id, "after_end"),
+                    "after_end counts from the end of the campaign: the pack needs effective.to",
+                )
 
     def _performance(self) -> None:
         perf = self.spec.performance

@@ -86,19 +86,39 @@ def rules_check(
 def rules_show(ctx: typer.Context, fmt: FormatOption = "table") -> None:
     """The --rules pack after inheritance: clocks and escalations with their legal basis."""
     state = command_state(ctx, fmt)
+    from zhiqian.rules.calendar import LegalCalendar, calendar_dir_from_env
+    from zhiqian.rules.duties import report_dues
     from zhiqian.rules.loader import load_pack
 
     pack = load_pack(state.rules)
+    directory = calendar_dir_from_env()
+    calendar = LegalCalendar.default(*([directory] if directory else [])).with_extras(
+        extra_holidays=pack.calendar.extra_holidays, extra_workdays=pack.calendar.extra_workdays
+    )
     clocks = [
         {
             "kind": "clock",
             "id": c.id,
             "label": c.label,
-            "rule": str(c.limit),
+            "rule": _clock_rule(c),
             "basis": c.basis,
             "status": str(c.status),
         }
         for c in pack.clocks
+    ]
+    dues = report_dues(
+        pack.routing.reports, effective=pack.effective, calendar=calendar, tz=pack.timezone
+    )
+    reports = [
+        {
+            "kind": "report",
+            "id": d.id,
+            "label": d.label,
+            "rule": d.how,
+            "basis": d.basis,
+            "status": str(r.status),
+        }
+        for d, r in zip(dues, pack.routing.reports, strict=True)
     ]
     escalations = [
         {
@@ -144,8 +164,23 @@ def rules_show(ctx: typer.Context, fmt: FormatOption = "table") -> None:
                     for e in pack.lifecycle.events
                 ],
                 "clocks": [
-                    {k: v for k, v in c.items() if k != "kind"} | {"limit": c["rule"]}
-                    for c in clocks
+                    {k: v for k, v in c.items() if k not in ("kind", "rule")}
+                    | {"limit": str(spec.limit)}
+                    | _clock_scope(spec)
+                    for c, spec in zip(clocks, pack.clocks, strict=True)
+                ],
+                "reports": [
+                    {
+                        "id": d.id,
+                        "label": d.label,
+                        "due": d.due,
+                        "day_of_month": d.day_of_month,
+                        "in_force": _window(d.in_force),
+                        "how": d.how,
+                        "to": list(d.to),
+                        "basis": d.basis,
+                    }
+                    for d in dues
                 ],
                 "escalations": [
                     {k: v for k, v in e.items() if k != "kind"} | {"when": e["rule"]}
@@ -171,10 +206,45 @@ def rules_show(ctx: typer.Context, fmt: FormatOption = "table") -> None:
     print_listing(
         fmt,
         columns,
-        [{k: v for k, v in row.items() if k != "actions"} for row in clocks + escalations + acts],
+        [
+            {k: v for k, v in row.items() if k != "actions"}
+            for row in clocks + escalations + reports + acts
+        ],
         title=f"{pack.name} {pack.version} {pack.label}",
         caption=f"继承 {chain}；时区 {pack.timezone}",
     )
+
+
+def _window(window: Any) -> dict[str, Any] | None:
+    if window is None:
+        return None
+    return {"from": window.from_, "to": window.to}
+
+
+def _clock_scope(spec: Any) -> dict[str, Any]:
+    """Which cases the clock is for: its window in force and its start's filters."""
+    start = spec.start
+    return {
+        "in_force": _window(spec.in_force),
+        "channel": list(start.channel),
+        "unless_channel": list(start.unless_channel),
+        "received_between": _window(start.received_between),
+    }
+
+
+def _clock_rule(spec: Any) -> str:
+    """The limit, then who the clock is for, in a clerk's words."""
+    parts = [str(spec.limit)]
+    if spec.in_force is not None:
+        parts.append(f"施行 {spec.in_force.text_zh()}")
+    start = spec.start
+    if start.channel:
+        parts.append(f"仅 {'、'.join(start.channel)}")
+    if start.unless_channel:
+        parts.append(f"不含 {'、'.join(start.unless_channel)}")
+    if start.received_between is not None:
+        parts.append(f"受理日 {start.received_between.text_zh()}")
+    return "；".join(parts)
 
 
 @group.command("graph")

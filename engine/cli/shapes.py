@@ -139,7 +139,7 @@ def _escalations(case: CaseView, tz: tzinfo) -> list[dict[str, Any]]:
 
 
 def event_shape(event: CaseEvent, tz: tzinfo) -> dict[str, Any]:
-    return {
+    shape: dict[str, Any] = {
         "seq": event.seq,
         "event": event.event,
         "label": event.label,
@@ -150,6 +150,10 @@ def event_shape(event: CaseEvent, tz: tzinfo) -> dict[str, Any]:
         "reason": event.reason,
         "rule": event.rule_id,
     }
+    warnings = event.payload.get("warnings")
+    if warnings:  # only where the engine warned (立案 after the day of 受理)
+        shape["warnings"] = list(warnings)
+    return shape
 
 
 def case_detail(

@@ -92,6 +92,8 @@ def open_case(
     case_store.set_head(conn, case.id, event["hash"])
     case = replace(case, head_hash=event["hash"])
     # Clocks count from when the complaint was received, not from when it was keyed in.
-    change = CaseChange(RECEIVED, None, initial, complaint.received_at)
+    change = CaseChange(
+        RECEIVED, None, initial, complaint.received_at, received_at=complaint.received_at
+    )
     clocks = move_clocks(conn, governing, case, change, {}, now=now)
     return Changed(case=case, clocks=clocks)

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import date, datetime, time, timedelta
+from datetime import datetime, time
 from decimal import Decimal
 
 from zhiqian.rules.calendar import LegalCalendar
 from zhiqian.rules.conditions import ConditionContext
+from zhiqian.rules.duties import campaign_last_day
 from zhiqian.rules.loader import RulePack
 from zhiqian.store.records import CaseRecord
 
@@ -38,16 +39,7 @@ def campaign_window(
         return None, None
     tz = pack.timezone
     start = datetime.combine(effective.from_, time.min, tzinfo=tz)
-    to = effective.to
-    end_date: date | None
-    if to == "spring_festival":
-        year = effective.from_.year + 1 if effective.from_.month >= 3 else effective.from_.year
-        break_start, _assumed = calendar.spring_festival_break_start(year)
-        end_date = break_start - timedelta(days=1)
-    elif to == "new_year":
-        end_date = date(effective.from_.year, 12, 31)
-    else:
-        end_date = to
+    end_date = campaign_last_day(effective, calendar)
     end = datetime.combine(end_date, time.max, tzinfo=tz) if end_date else None
     return start, end
 

@@ -132,7 +132,7 @@ def test_mini_loads(tmp_path: Path) -> None:
             "do: [explode]",
             "25: escalations[late].do[0]: unknown action 'explode': use one of notify, "
             "raise_level, assign_leader, refer_police, supervise, require_report, "
-            "blacklist_candidate, recommend",
+            "blacklist, recommend",
         ),
         (
             "initial: open",
@@ -391,8 +391,8 @@ def test_remove_unknown_and_duplicate_in_child(tmp_path: Path) -> None:
         tmp_path,
         "child.yaml",
         CHILD.replace("  - {id: late, remove: true}", "  - {id: lat, remove: true}")
-        + "  - {id: late2, label: x, when: 'true', do: [refer_police], basis: b, status: V}\n"
-        + "  - {id: late2, label: y, when: 'true', do: [refer_police], basis: b, status: V}\n",
+        + "  - {id: late2, label: x, when: 'true', do: [require_report: {within: next_day, label: r}], basis: b, status: V}\n"
+        + "  - {id: late2, label: y, when: 'true', do: [require_report: {within: next_day, label: r}], basis: b, status: V}\n",
     )
     assert problems(child, search_path=[tmp_path]) == [
         f"{child}:18: cannot remove escalations 'lat': no parent pack defines it",
