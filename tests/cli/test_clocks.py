@@ -108,11 +108,11 @@ def _notices(run: Any) -> list[dict[str, Any]]:
 
 
 # Cases 1 and 2 (49 and 37 workers, 集体) are major cases: on receipt (the `case add` at AT) the
-# national pack's supervise_major and leader_major fire. Their 督办通知 is a document of the
-# decision model (issued with a proposal or after an approval), which a rule's notify does not
-# issue: no notice on receipt. Case 3 (6 workers, no flags) triggers nothing on receipt.
+# national pack supervises them (supervise_major: 督办通知 to the city office on its log and file
+# channels) and names a leader (leader_major: 督办通知 to the leader's log) — three notices each.
+# Case 3 (6 workers, no flags) triggers nothing on receipt.
 ON_RECEIPT = {"supervise_major", "leader_major"}
-RECEIPT_NOTICES = 0
+RECEIPT_NOTICES = 2 * 3
 
 
 def test_sweep_escalates_once_and_case_show_lists_it(received: Any) -> None:
@@ -138,9 +138,8 @@ def test_sweep_escalates_once_and_case_show_lists_it(received: Any) -> None:
     assert all(isinstance(v, int) for v in shape.values())
     # Timers: case 1's order warning and breach (its acceptance clock stopped on `verify`), the
     # acceptance warning and breach of cases 2 and 3. Notices: three 超期预警 to the handlers
-    # (the order's for case 1, acceptance for cases 2 and 3); crime_screen's 移送函 is the
-    # 移送书 of an approved referral, which a rule does not issue.
-    assert shape == {"fired": 6, "escalations": 2, "notices": 3}
+    # (the order's for case 1, acceptance for cases 2 and 3) and case 1's 移送函.
+    assert shape == {"fired": 6, "escalations": 2, "notices": 4}
     again = received("sweep", "--at", "2026-11-12T09:00+08:00", "--format", "json").json()
     assert again == {"fired": 0, "escalations": 0, "notices": 0}  # safe to repeat
     shown = received("case", "show", "1", "--at", "2026-11-12T09:00+08:00", "-f", "json").json()
@@ -162,7 +161,7 @@ def test_sweep_escalates_once_and_case_show_lists_it(received: Any) -> None:
     listed = _notices(received)
     assert len(listed) == RECEIPT_NOTICES + shape["notices"]
     swept = sorted((n["case"], n["template"]) for n in listed[: shape["notices"]])  # newest first
-    assert swept == [(1, "超期预警"), (2, "超期预警"), (3, "超期预警")]
+    assert swept == [(1, "移送函"), (1, "超期预警"), (2, "超期预警"), (3, "超期预警")]
 
 
 def test_deliver_and_daemon_once(received: Any, tmp_path: Path) -> None:

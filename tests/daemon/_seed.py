@@ -5,7 +5,7 @@ chain still verifies after the daemons have worked on it.
 Each seeded case is in ``handling`` with two running clocks whose deadlines have passed
 (``investigation`` and ``order_payment``) and their breach timers due. Under the national pack
 that makes three rules fire per case: investigation_overdue (notices to handler and county
-office), crime_screen (移送公安 + a notice to the leader) and blacklist_screen.
+office), crime_screen (移送公安 + 移送函 to the leader) and blacklist_screen.
 """
 
 from __future__ import annotations
@@ -30,21 +30,9 @@ _clocks = table_of(ClockRow)
 _timers = table_of(TimerRow)
 
 
-# The documents of the decision model (the 挂牌督办通知书, the 移送书) are issued only with a
-# proposal or after an approval, never by a rule's notify; the delivery tests need documents
-# the rules issue by themselves, to the same recipients as before.
-_RULE_DOCUMENTS = {
-    "template: 督办通知": "template: 垫付建议",
-    "template: 移送函": "template: 催办提醒",
-}
-
-
 def write_pack(folder: Path, *, routing: str, name: str = "proc-test") -> Path:
-    """The national pack with its routing replaced (e.g. every role on the file channel), and
-    its rules' notices re-pointed to documents a rule may issue (``_RULE_DOCUMENTS``)."""
+    """The national pack with its routing replaced (e.g. every role on the file channel)."""
     text = NATIONAL.read_text(encoding="utf-8")
-    for old, new in _RULE_DOCUMENTS.items():
-        text = text.replace(old, new)
     head, _, _ = text.partition("\nrouting:")
     head = head.replace("pack: national\n", f"pack: {name}\n", 1)
     path = folder / f"{name}.yaml"

@@ -148,30 +148,6 @@ def pack(tmp_path: Path) -> Path:
     return write_pack(tmp_path, routing=OUTWARD_ROUTING, name="outward")
 
 
-LOCAL_ROUTING = """\
-  roles:
-    - {id: handler, label: 办案人员, level: same, channels: [log]}
-    - {id: county_office, label: 县级劳动保障监察机构, level: county, channels: [log, file]}
-    - {id: city_office, label: 市级人社部门, level: city, channels: [log, file]}
-    - {id: province_office, label: 省级人社部门, level: province, channels: [log, file]}
-    - {id: leader, label: 分管领导, level: same, channels: [log]}
-  quiet_hours: {from: "22:00", to: "08:00"}
-  digest: {at: "08:30", to: [county_office]}
-"""
-
-
-@pytest.fixture
-def engine(db_url: str, clock: FrozenClock, tmp_path: Path) -> Iterator[Engine]:
-    """The national pack's rules and routing, with the notices its rules issue on receipt
-    pointed at documents a rule may issue (``_seed.write_pack``)."""
-    with Engine.open(
-        db_url, pack=write_pack(tmp_path, routing=LOCAL_ROUTING, name="local"), create=True,
-        clock=clock,
-    ) as eng:  # fmt: skip
-        install(eng)
-        yield eng
-
-
 def test_outage_then_recovery_delivers_every_notice_exactly_once(
     db_url: str,
     pack: Path,

@@ -132,26 +132,28 @@ def test_breach_raise_twice_leader_and_police(db_url: str, pack: Path, tmp_path:
             ("blacklist_screen", "order_payment:1"),
         ]
 
-        # Every notice renders. The rules performed their acts (the decision model is not wired
-        # into this escalator yet) but the acts' formal documents — 提级办理通知书, 挂牌督办通知书,
-        # 移送书 — come only from a decision a named person approved: the rule that asked for a
-        # 督办通知 got a refusal, not a document.
+        # Every notice renders; the referral letter carries what the police need.
         eng.make_digests()
         notices = eng.notices()
         templates = {n.template for n in notices}
-        assert {"超期预警", "每日台账摘要"} <= templates
-        assert not templates & {"提级办理通知书", "挂牌督办通知书", "涉嫌犯罪案件移送书"}
+        assert {"超期预警", "提级办理通知书", "督办通知", "移送函", "每日台账摘要"} <= templates
         renderer = NoticeRenderer()
         tx = eng.tx
         for notice in notices:
             text = show_notice(tx, notice.id, renderer=renderer).text
             assert text is not None
             assert not text.startswith("(cannot"), (notice.template, text)
-        leader = next(
-            e for e in list_escalations(eng, case_id) if e["rule"] == "leader_at_province"
-        )
-        notify = next(a for a in leader["actions"] if a["kind"] == "notify")
-        assert notify["notices"] == []
+        raised = [n for n in notices if n.template == "提级办理通知书"]
+        assert {n.recipient for n in raised if n.channel == "file"} == {
+            "city_office@140300",
+            "province_office@140000",
+        }
+        referral = next(n for n in notices if n.template == "移送函")
+        letter = eng.notice(referral.id).text or ""
+        assert "拒不支付劳动报酬罪" in letter
+        assert case.complainant_phone in letter
+        assert referral.recipient_name == "赵卫国"
+        assert referral.channel == "log"  # the national pack routes the leader to the log
 
         folder = tmp_path / "notices"
         channel = FileNotifier(folder)
