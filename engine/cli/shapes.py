@@ -327,4 +327,6 @@ def notice_shape(notice: Any) -> dict[str, Any]:
         "recipient": notice.recipient,
         "status": notice.status,
         "attempts": int(notice.attempts),
+        # a document not issued yet: the fact it lacks and the command that supplies it
+        "waiting_for": notice.last_error if notice.status == "waiting" else None,
     }

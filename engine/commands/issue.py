@@ -37,7 +37,7 @@ from zhiqian.engine.commands.documents import (
     decision_template,
 )
 from zhiqian.engine.commands.notices import context_missing, queue_notice
-from zhiqian.engine.domain.clocks import ClockState
+from zhiqian.engine.domain.clocks import ClockState, derived_status
 from zhiqian.engine.domain.documents import (
     ACT_LABELS,
     FACTS,
@@ -58,7 +58,7 @@ from zhiqian.rules.templates import (
     template_label,
 )
 from zhiqian.store import clocks as clock_store
-from zhiqian.store import events as event_store
+from zhiqian.store import decisions as decision_store
 from zhiqian.store.cases import get_case
 from zhiqian.store.outbox import NoticeRecord, release_waiting, still_waiting, waiting_notices
 from zhiqian.store.records import CaseRecord, DecisionRecord
@@ -70,7 +70,9 @@ _log = logging.getLogger("zhiqian.notices")
 HANDLER_ROLE: Final = "handler"  # the pack role of the case's handler (a copy of 领导包案通知)
 POLICE_ROLE: Final = "police"  # a pack role for the police office, where a pack routes one
 _FACT_KEYS: Final[Mapping[str, frozenset[str]]] = {
-    "order": frozenset({"order_no", "order_doc_type", "order_served_on", "order_due_date"}),
+    "order": frozenset(
+        {"order_no", "order_doc_type", "order_served_on", "order_due_date", "amount_unpaid"}
+    ),
     "leader": frozenset({"leader_name"}),
     "document_no": frozenset({"document_no"}),
 }
@@ -126,13 +128,38 @@ class NoticeIssuer:
             )
         pack = governing.pack
         builder = NoticeContexts(conn, governing, row, clocks, now, self.router)
+        recipients = [r for role in roles for r in self.router.recipients(pack, row, role)]
+        cycle = str(facts.get("cycle_key", "-"))
+        if tid == REMINDER:
+            # a clock the rule reads that is an undecided decision's: remind its decider
+            urgent = [
+                c
+                for c in builder.urgent_clocks(spec)
+                if derived_status(c, now) in ("breached", "warned")
+            ]
+            pending = [d for c in urgent if (d := self._pending_decision(conn, row, c))]
+            for decision in pending:
+                deciders, decider_name = self._decider(pack, row, decision)
+                draft = Draft(REMINDER, builder.decision_reminder(decision, decider_name))
+                self._queue(
+                    conn,
+                    pack,
+                    row,
+                    draft,
+                    [*deciders, *recipients],
+                    rule_id=spec.id,
+                    cycle=f"{cycle}:decision:{decision.id}",
+                    now=now,
+                    issued=issued,
+                )
+            if pending:
+                return issued
         if tid == OVERDUE_WARNING:
             context = builder.rule_warning(spec)
         elif tid == REMINDER:
             context = builder.rule_reminder(spec)
         else:
             context = builder.advice(spec)
-        recipients = [r for role in roles for r in self.router.recipients(pack, row, role)]
         return self._queue(
             conn,
             pack,
@@ -140,7 +167,7 @@ class NoticeIssuer:
             Draft(tid, context),
             recipients,
             rule_id=spec.id,
-            cycle=str(facts.get("cycle_key", "-")),
+            cycle=cycle,
             now=now,
             issued=issued,
         )
@@ -165,7 +192,7 @@ class NoticeIssuer:
 
         A follow-up report (``clock`` None, ``label`` and ``due`` given) is a 催办提醒. A clock
         that is the legal clock of an undecided decision (``decision``, or found by the
-        ``propose_<act>`` event that started it) gives the decider a 催办提醒 "请于…前作出决定"
+        case's pending decisions) gives the decider a 催办提醒 "请于…前作出决定"
         (and the roles the same). Any other clock gives the roles a 超期预警."""
         governing = self.packs.of(case)
         pack = governing.pack
@@ -451,47 +478,18 @@ class NoticeIssuer:
     def _pending_decision(
         self, conn: sa.Connection, case: CaseRecord, clock: ClockState
     ) -> DecisionRecord | None:
-        """The undecided decision whose ``propose_<act>`` event started ``clock``, or None."""
-        events = event_store.events_of(conn, case.id)
-        closed: set[str] = set()
-        for event in events:
-            if event.event.startswith(("approve_", "reject_", "withdraw_")):
-                found = _decision_id(event.payload)
-                if found is not None:
-                    closed.add(found)
-        for event in reversed(events):
-            if not event.event.startswith("propose_"):
-                continue
-            if abs(event.at - clock.started_at) > timedelta(seconds=1):
-                continue
-            payload = event.payload or {}
-            found = _decision_id(payload)
-            if found is None or found in closed or not found.isdigit():
-                return None
-            params = payload.get("params")
-            return DecisionRecord(
-                id=int(found),
-                case_id=case.id,
-                act=str(payload.get("act") or event.event.removeprefix("propose_")),
-                status="pending",
-                rule_id=event.rule_id,
-                proposed_by=event.actor,
-                proposed_at=event.at,
-                proposed_seq=event.seq,
-                params=params if isinstance(params, dict) else {},
-                grounds=str(payload.get("grounds") or ""),
-                decider_role=str(payload.get("decider_role") or "负责人"),
-                decider_division=str(payload.get("decider_division") or case.handling_region),
-                clock_id=clock.clock_id,
-                due_at=clock.deadline_at,
-                decided_by=None,
-                decided_at=None,
-                decision_reason=None,
-                decided_seq=None,
-                act_seq=None,
-                document_no=None,
-            )
-        return None
+        """The undecided decision whose legal clock ``clock`` is (the latest proposed, where a
+        clock of that id served several), or None."""
+        pending = [
+            d
+            for d in decision_store.of_case(conn, case.id)
+            if d.status == decision_store.PENDING and d.clock_id == clock.clock_id
+        ]
+        started = [
+            d for d in pending if abs(d.proposed_at - clock.started_at) <= timedelta(seconds=1)
+        ]
+        chosen = started or pending
+        return max(chosen, key=lambda d: d.proposed_seq) if chosen else None
 
     # -- queueing -------------------------------------------------------------------------------------
 
@@ -513,7 +511,6 @@ class NoticeIssuer:
         digest role), waiting (a fact missing) or pending."""
         issued = issued if issued is not None else Issued()
         digest = pack.routing.digest
-        seen: set[tuple[str, str]] = set()
         context = dict(draft.context)
         reason: str | None = None
         exempt: frozenset[str] = frozenset()
@@ -521,14 +518,18 @@ class NoticeIssuer:
             reason = "；".join(FACTS[m].reason(case.ref) for m in draft.missing)
             context[WAITING_KEY] = {**draft.lookup, "facts": list(draft.missing)}
             exempt = frozenset().union(*(_FACT_KEYS[m] for m in draft.missing))
+        # One copy per recipient and channel: two roles (or two channels that both fell back
+        # to the log) reaching the same address are one notice, whose note keeps every reason.
+        copies: dict[tuple[str, str], tuple[Recipient, list[str]]] = {}
         for recipient in recipients:
             same = (
                 recipient.channel,
                 recipient.address or f"{recipient.division}|{recipient.name}",
             )
-            if same in seen:
-                continue  # one copy per recipient and channel
-            seen.add(same)
+            kept = copies.setdefault(same, (recipient, []))
+            if recipient.note and recipient.note not in kept[1]:
+                kept[1].append(recipient.note)
+        for recipient, reasons in copies.values():
             hold = (
                 draft.template == OVERDUE_WARNING
                 and reason is None
@@ -539,7 +540,7 @@ class NoticeIssuer:
             copy = dict(context)
             if draft.template == OVERDUE_WARNING:
                 copy["recipient_office"] = office_name(recipient.division)
-            notes = "；".join(n for n in (recipient.note, note) if n) or None
+            notes = "；".join([*reasons, *([note] if note else [])]) or None
             notice_id = queue_notice(
                 conn,
                 case_id=case.id,
@@ -562,13 +563,3 @@ class NoticeIssuer:
             if notice_id is not None:
                 issued.append(notice_id)
         return issued
-
-
-def _decision_id(payload: Mapping[str, Any] | None) -> str | None:
-    if not payload:
-        return None
-    for key in ("decision", "decision_id"):
-        value = payload.get(key)
-        if value is not None:
-            return str(value)
-    return None
