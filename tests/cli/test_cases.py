@@ -245,26 +245,78 @@ def test_case_act_records_an_action_with_params(
     for event in ("verify", "handle"):
         assert dbcli("case", "act", case, event, "--actor", "x", "--at", LATER).code == 0
     done = dbcli(
-        "case", "act", case, "assign_leader", "--param", "leader=张局长", "--param", "role=分管领导",
-        "--actor", "x", "--at", LATER,
+        "case", "act", case, "order_payment", "--param", "due=2026-12-10",
+        "--param", "doc_no=城人社监令〔2026〕3号", "--actor", "x", "--at", LATER,
     )  # fmt: skip
     assert done.code == 0, done.stderr
-    assert "领导包案" in done.stdout
+    assert "责令限期支付" in done.stdout
     assert "recorded; state 处理 handling" in done.stdout
     shown = dbcli("case", "show", case, "--at", LATER, "-f", "json").json()
-    assert shown["leader"] == "张局长"
-    assert shown["events"][-1]["event"] == "assign_leader"
+    assert shown["events"][-1]["event"] == "order_payment"
+    order = next(c for c in shown["clocks"] if c["id"] == "order_payment")
+    assert order["deadline"] == "2026-12-10T23:59:59+08:00"  # the --param's due date
     # an action missing its parameter is refused by the library: exit 1, nothing written
+    missing = dbcli("case", "act", case, "extend", "--actor", "x", "--at", LATER, "-f", "json")
+    assert missing.code == 1
+    assert missing.error()["type"] == "Refused"
+    assert "'clock'" in missing.error()["message"]
+    # a --param that is not KEY=VALUE is bad usage
+    bad = dbcli("case", "act", case, "order_payment", "--param", "novalue", "-f", "json")
+    assert bad.code == 2
+    assert bad.error()["type"] == "BadParameter"
+    version = dbcli("case", "show", case, "--at", LATER, "-f", "json").json()["version"]
+    assert version == shown["version"]
+
+
+def test_case_decide_performs_a_reserved_act_with_its_params(
+    dbcli: Any, records_file: Callable[..., Path], samples: list[dict[str, Any]]
+) -> None:
+    # samples[0] is a major case (49 workers, 集体): leader_major proposes 领导包案 on receipt.
+    (added,) = add(dbcli, records_file, samples[:1]).json()
+    case = str(added["id"])
+    for event in ("verify", "handle"):
+        assert dbcli("case", "act", case, event, "--actor", "x", "--at", LATER).code == 0
+    before = dbcli("case", "show", case, "--at", LATER, "-f", "json").json()
+    # a clerk cannot perform it: the library names the decision to take instead
+    direct = dbcli(
+        "case", "act", case, "assign_leader", "--param", "leader=张局长", "--actor", "x",
+        "--at", LATER, "-f", "json",
+    )  # fmt: skip
+    assert direct.code == 1
+    assert direct.error()["type"] == "Refused"
+    assert "case decide" in direct.error()["message"]
+    listed = dbcli("case", "decisions", case, "-f", "json")
+    assert listed.code == 0, listed.stderr
+    (pending,) = [d for d in listed.json() if d["act"] == "assign_leader"]
+    assert (pending["status"], pending["rule_id"]) == ("pending", "leader_major")
+    assert pending["params"] == {"role": "分管领导"}
+    decision = str(pending["id"])
+    # approving without the leader's name is refused by the library: exit 1, nothing written
     missing = dbcli(
-        "case", "act", case, "assign_leader", "--actor", "x", "--at", LATER, "-f", "json"
-    )
+        "case", "decide", case, decision, "approve", "--actor", "局长-李", "--reason", "同意",
+        "--at", LATER, "-f", "json",
+    )  # fmt: skip
     assert missing.code == 1
     assert missing.error()["type"] == "Refused"
     assert "leader" in missing.error()["message"]
     # a --param that is not KEY=VALUE is bad usage
-    bad = dbcli("case", "act", case, "assign_leader", "--param", "novalue", "-f", "json")
+    bad = dbcli("case", "decide", case, decision, "approve", "--param", "novalue", "-f", "json")
     assert bad.code == 2
     assert bad.error()["type"] == "BadParameter"
+    unchanged = dbcli("case", "show", case, "--at", LATER, "-f", "json").json()
+    assert unchanged["version"] == before["version"]
+    assert unchanged["leader"] is None
+    done = dbcli(
+        "case", "decide", case, decision, "approve", "--param", "leader=张局长",
+        "--actor", "局长-李", "--reason", "同意包案", "--at", LATER,
+    )  # fmt: skip
+    assert done.code == 0, done.stderr
+    assert "领导包案" in done.stdout
+    assert "已批准（局长-李" in done.stdout
+    shown = dbcli("case", "show", case, "--at", LATER, "-f", "json").json()
+    assert shown["leader"] == "张局长"
+    steps = [(e["event"], e["actor"]) for e in shown["events"]][-2:]
+    assert steps == [("approve_assign_leader", "局长-李"), ("assign_leader", "局长-李")]
 
 
 # ------------------------------------------------------------------------------ show

@@ -4,8 +4,10 @@ chain still verifies after the daemons have worked on it.
 
 Each seeded case is in ``handling`` with two running clocks whose deadlines have passed
 (``investigation`` and ``order_payment``) and their breach timers due. Under the national pack
-that makes three rules fire per case: investigation_overdue (notices to handler and county
-office), crime_screen (移送公安 + 移送函 to the leader) and blacklist_screen.
+that makes three rules fire per case: investigation_overdue (超期预警 to handler and county
+office), crime_screen (移送公安 proposed: a pending decision and the 移送审批表 to the head, the
+leader role) and blacklist_screen (列入失信名单 proposed: the 提请决定审批表 to the head) — four
+notices per case (``NOTICES_PER_CASE``), and nothing a person must decide is performed.
 """
 
 from __future__ import annotations
@@ -23,6 +25,8 @@ from zhiqian.store.tables import CaseRow, ClockRow, EventRow, TimerRow, table_of
 
 NATIONAL = Path(__file__).resolve().parents[2] / "rules" / "packs" / "national.yaml"
 RULES_PER_CASE = ("blacklist_screen", "crime_screen", "investigation_overdue")
+PROPOSED_PER_CASE = ("blacklist", "refer_police")  # the acts its rules propose, by name
+NOTICES_PER_CASE = 4
 
 _cases = table_of(CaseRow)
 _events = table_of(EventRow)

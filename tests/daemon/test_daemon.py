@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import sqlalchemy as sa
-from _seed import FILE_ROUTING, seed_cases, write_pack
+from _seed import FILE_ROUTING, NOTICES_PER_CASE, PROPOSED_PER_CASE, seed_cases, write_pack
 
 from zhiqian import Engine, FrozenClock
 from zhiqian.engine.service.__main__ import main
@@ -34,9 +34,10 @@ def test_once_drains_due_work_and_logs_json(sqlite_url: str, tmp_path: Path) -> 
     assert code == 0
     records = [json.loads(line) for line in stream.getvalue().splitlines()]
     sweep = next(r for r in records if r.get("event") == "sweep")
-    assert (sweep["fired"], sweep["escalations"], sweep["notices"]) == (40, 60, 60)
-    assert next(r for r in records if r.get("event") == "deliver")["sent"] == 60
-    assert len(list((tmp_path / "out").glob("*.txt"))) == 60
+    notices = NOTICES_PER_CASE * 20
+    assert (sweep["fired"], sweep["escalations"], sweep["notices"]) == (40, 60, notices)
+    assert next(r for r in records if r.get("event") == "deliver")["sent"] == notices
+    assert len(list((tmp_path / "out").glob("*.txt"))) == notices
     # Again: nothing is due, nothing is sent twice.
     assert (
         main(
@@ -55,10 +56,29 @@ def test_once_drains_due_work_and_logs_json(sqlite_url: str, tmp_path: Path) -> 
     )
     engine = sa.create_engine(sqlite_url)
     with engine.connect() as conn:
-        assert conn.execute(sa.text("SELECT count(*) FROM zq_notices")).scalar_one() == 60
+        assert conn.execute(sa.text("SELECT count(*) FROM zq_notices")).scalar_one() == notices
         assert conn.execute(sa.text("SELECT max(attempts) FROM zq_notices")).scalar_one() == 1
+        templates = conn.execute(
+            sa.text("SELECT template, count(*) FROM zq_notices GROUP BY template ORDER BY 1")
+        ).all()
+        assert [tuple(t) for t in templates] == [
+            ("提请决定审批表", 20),  # 列入失信名单, to the head
+            ("移送审批表", 20),  # 移送公安, to the head
+            ("超期预警", 40),  # investigation: handler and county office
+        ]
+        # The rules proposed; nobody decided, so nothing was referred or listed.
+        decisions = conn.execute(
+            sa.text(
+                "SELECT act, status, count(*) FROM zq_decisions GROUP BY act, status ORDER BY 1"
+            )
+        ).all()
+        assert [tuple(d) for d in decisions] == [(act, "pending", 20) for act in PROPOSED_PER_CASE]
+        performed = conn.execute(
+            sa.text("SELECT count(*) FROM zq_events WHERE event IN ('refer_police', 'blacklist')")
+        ).scalar_one()
+        assert performed == 0
     engine.dispose()
-    assert len(list((tmp_path / "out").glob("*.txt"))) == 60
+    assert len(list((tmp_path / "out").glob("*.txt"))) == notices
 
 
 def test_json_formatter_is_one_object_per_line() -> None:
