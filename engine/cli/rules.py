@@ -139,8 +139,21 @@ def rules_show(ctx: typer.Context, fmt: FormatOption = "table") -> None:
             "basis": e.basis,
             "status": str(e.status),
             "actions": [pack.action_mode(a, e).model_dump() for a in e.do],
+            "in_force": _window(e.in_force),
         }
         for e in pack.escalations
+    ]
+    # The figures the conditions compare with; a local default says where it was taken from.
+    params = [
+        {
+            "kind": "param",
+            "id": name,
+            "label": p.label or name,
+            "rule": _param_rule(p),
+            "basis": p.basis if p.example is None else f"{p.basis}；示例：{p.example}",
+            "status": str(p.status),
+        }
+        for name, p in pack.params.items()
     ]
     # What each rule's actions do: acts (the system does it) or recommends (a person decides).
     acts = [
@@ -197,7 +210,15 @@ def rules_show(ctx: typer.Context, fmt: FormatOption = "table") -> None:
                     for e in escalations
                 ],
                 "params": {
-                    name: {"value": p.value, "label": p.label, "basis": p.basis}
+                    name: {
+                        "value": p.value,
+                        "label": p.label,
+                        "basis": p.basis,
+                        "status": str(p.status),
+                        "local_default": p.local_default,
+                        "example": p.example,
+                        "in_force": _window(p.in_force),
+                    }
                     for name, p in pack.params.items()
                 },
                 "warnings": [str(w) for w in pack.warnings],
@@ -217,8 +238,8 @@ def rules_show(ctx: typer.Context, fmt: FormatOption = "table") -> None:
         fmt,
         columns,
         [
-            {k: v for k, v in row.items() if k != "actions"}
-            for row in clocks + escalations + reports + acts
+            {k: v for k, v in row.items() if k not in ("actions", "in_force")}
+            for row in clocks + _dated(escalations, pack.escalations) + reports + acts + params
         ],
         title=f"{pack.name} {pack.version} {pack.label}",
         caption=f"继承 {chain}；时区 {pack.timezone}",
@@ -229,6 +250,23 @@ def _window(window: Any) -> dict[str, Any] | None:
     if window is None:
         return None
     return {"from": window.from_, "to": window.to}
+
+
+def _dated(rows: list[dict[str, Any]], specs: Any) -> list[dict[str, Any]]:
+    """Rules as the table shows them: the condition, then the days it is in force."""
+    return [
+        row if spec.in_force is None else {**row, "rule": f"{row['rule']}；施行 {spec.in_force}"}
+        for row, spec in zip(rows, specs, strict=True)
+    ]
+
+
+def _param_rule(param: Any) -> str:
+    parts = [str(param.value)]
+    if param.local_default:
+        parts.append("本地默认值，由省、市规则包确定")
+    if param.in_force is not None:
+        parts.append(f"施行 {param.in_force}")
+    return "；".join(parts)
 
 
 def _clock_scope(spec: Any) -> dict[str, Any]:

@@ -49,3 +49,24 @@ def test_rules_explain_shows_the_dates_in_force(
         "施行期间 2022-01-01 起；依据 《拖欠农民工工资失信联合惩戒对象名单管理暂行办法》"
         in text.stdout
     )
+
+
+def test_rules_show_gives_dates_in_force_and_local_defaults(cli: Any) -> None:
+    done = cli("--rules", "national", "rules", "show", "--format", "json")
+    assert done.code == 0, done.stderr
+    shown = done.json()
+    rules = {e["id"]: e for e in shown["escalations"]}
+    assert rules["blacklist_screen"]["in_force"] == {"from": "2022-01-01", "to": None}
+    supervise = shown["params"]["supervise_workers"]
+    assert (supervise["local_default"], supervise["status"], supervise["in_force"]) == (
+        True,
+        "L",
+        {"from": "2004-12-01", "to": None},
+    )
+    assert "黑龙江" in supervise["example"]
+    assert shown["params"]["crime_threshold_single"]["local_default"] is False
+    assert shown["params"]["crime_threshold_single"]["example"] is None
+    table = cli("--rules", "national", "rules", "show")
+    assert table.code == 0, table.stderr
+    assert "本地默认值，由省、市规则包确定" in table.stdout
+    assert "施行 2021-10-28 起" in table.stdout
