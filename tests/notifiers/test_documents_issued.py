@@ -375,7 +375,7 @@ def test_the_referral_letter_is_numbered_dated_by_the_decision_and_never_a_draft
         "城区人社移〔2026〕1号",
     ]
     assert "阳泉市公安局城区分局：" in lines
-    assert "经本机关负责人局长张建国于2026年3月13日批准" in text
+    assert "经本机关负责人（局长张建国）于2026年3月13日批准" in text
     assert "2026年3月12日" not in text  # the day the rule screened is not the approval's
     assert "草稿" not in text
     assert "在城区安置房项目（5标段）中拖欠15名劳动者" in text

@@ -208,7 +208,7 @@ def test_referral_letter_carries_what_the_police_need(renderer, kit):
         "仍未支付劳动报酬人民币320,000.00元",
         "第二百七十六条之一",
         "国务院令第310号",
-        "经本机关负责人局长刘六于2026年2月27日批准",
+        "经本机关负责人（局长刘六）于2026年2月27日批准",
         "3日内作出立案或者不予立案的决定",
         "移送书回执",
         # personal data in full: the police need them
