@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
-from _seed import seed_cases, write_pack
+from _seed import NOTICES_PER_CASE, seed_cases, write_pack
 
 from zhiqian import Engine, FrozenClock
 
@@ -107,12 +107,16 @@ def test_a_pack_routes_to_an_installed_plugin_by_name(tmp_path: Path, plugin_pat
         rows = conn.execute(
             sa.text("SELECT status, count(*) FROM zq_notices WHERE channel = 'journal' GROUP BY 1")
         ).all()
+        channels = conn.execute(
+            sa.text("SELECT channel, count(*) FROM zq_notices GROUP BY 1 ORDER BY 1")
+        ).all()
     bind.dispose()
     assert [tuple(r) for r in rows] == [("sent", N)]
+    assert [tuple(c) for c in channels] == [("journal", N), ("log", (NOTICES_PER_CASE - 1) * N)]
     records = [json.loads(line) for line in done.stderr.splitlines()]
-    assert (
-        next(r for r in records if r.get("event") == "deliver")["sent"] == 3 * N
-    )  # handler and leader on the log, the county office on the journal
+    # Per case: the 超期预警 to the handler (log) and to the county office (journal), and the
+    # head's two forms for the proposed 移送公安 and 列入失信名单 (the leader role, log).
+    assert next(r for r in records if r.get("event") == "deliver")["sent"] == NOTICES_PER_CASE * N
 
 
 def test_a_pack_channel_no_notifier_provides_stops_the_start(tmp_path: Path) -> None:

@@ -22,7 +22,14 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
-from _seed import FILE_ROUTING, RULES_PER_CASE, seed_cases, write_pack
+from _seed import (
+    FILE_ROUTING,
+    NOTICES_PER_CASE,
+    PROPOSED_PER_CASE,
+    RULES_PER_CASE,
+    seed_cases,
+    write_pack,
+)
 
 from zhiqian import Engine, FrozenClock
 from zhiqian.store.database import create_engine
@@ -30,7 +37,6 @@ from zhiqian.store.database import create_engine
 pytestmark = pytest.mark.slow
 
 NOW = datetime.fromisoformat("2026-03-02T10:00:00+08:00")
-NOTICES_PER_CASE = 3  # investigation_overdue → handler + county office; crime_screen → leader
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -108,7 +114,15 @@ def _check_exactly_once(bind: sa.Engine, n: int, notices: Path) -> None:
                 )
             ).all()
         )
-        assert events == {"refer_police": n, "blacklist_candidate": n}
+        # The rules propose what the law reserves to a person, once per case; nobody decided.
+        assert events == {f"propose_{act}": n for act in PROPOSED_PER_CASE}
+        decisions = conn.execute(
+            sa.text(
+                "SELECT act, status, count(*), count(DISTINCT case_id) FROM zq_decisions "
+                "GROUP BY act, status ORDER BY act"
+            )
+        ).all()
+        assert [tuple(d) for d in decisions] == [(a, "pending", n, n) for a in PROPOSED_PER_CASE]
         duplicated = conn.execute(
             sa.text(
                 "SELECT count(*) FROM (SELECT case_id, event FROM zq_events "
@@ -137,7 +151,7 @@ def _audit(url: str, pack: Path) -> list[str]:
 
 @pytest.mark.postgres
 def test_two_daemons_fire_each_escalation_exactly_once(pg_url: str, tmp_path: Path) -> None:
-    n = 700  # 1,400 due timers, 2,100 escalations, 2,100 notices
+    n = 700  # 1,400 due timers, 2,100 escalations, 2,800 notices
     pack = _prepare(pg_url, tmp_path, n)
     notices = tmp_path / "notices"
     bind = create_engine(pg_url)

@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from zhiqian import Engine, ExtensionRefused, FrozenClock, Refused
 from zhiqian.rules.calendar import LegalCalendar
 from zhiqian.rules.limits import parse_limit
-from zhiqian.testing import sample_complaint
+from zhiqian.testing import approve_act, sample_complaint
 
 CST = ZoneInfo("Asia/Shanghai")
 
@@ -194,42 +194,71 @@ def test_order_payment_due_date_and_police_referral_preconditions(
     case = engine.receive(record)
     for event in ("verify", "file", "handle"):
         engine.act(case.id, event, actor="a")
+
+    def propose() -> None:
+        engine.propose(case.id, "refer_police", actor="a", reason="逾期未支付，提请移送")
+
+    version = engine.get(case.id).version
     with pytest.raises(Refused, match="no 责令支付 order"):
-        engine.act(case.id, "refer_police", actor="a")
+        propose()
     clock.set(cst(2026, 2, 2, 10, 0))
     engine.act(case.id, "order_payment", actor="a", params={"due": "2026-02-10"})
     order = clock_of(engine, case.id, "order_payment")
     assert order.deadline == end_of(date(2026, 2, 10))
     with pytest.raises(Refused, match="has not passed"):
-        engine.act(case.id, "refer_police", actor="a")
+        propose()
+    assert engine.get(case.id).version == version + 1  # the order only: refusals write nothing
     clock.set(cst(2026, 2, 11, 9, 0))
     assert clock_of(engine, case.id, "order_payment").status == "breached"
-    view = engine.act(case.id, "refer_police", actor="a", reason="逾期未支付")
-    assert view.police_referred_at == clock.now()
+    with pytest.raises(Refused, match="case decide"):
+        engine.act(case.id, "refer_police", actor="a", reason="逾期未支付")  # not by a clerk
+    proposed = engine.propose(case.id, "refer_police", actor="a", reason="逾期未支付")
+    assert engine.get(case.id).police_referred_at is None  # proposed, not referred
     assert clock_of(engine, case.id, "referral_decision").status == "running"
+    clock.set(cst(2026, 2, 11, 15, 0))
+    engine.decide(case.id, proposed.id, "approve", actor="局长-李明", reason="同意移送")
+    assert engine.get(case.id).police_referred_at == clock.now()
+    assert clock_of(engine, case.id, "referral_decision").status == "stopped"
 
 
 def test_raise_level_walks_up_the_division_codes(engine: Engine) -> None:
     case = engine.receive(sample_complaint(6, received_at=cst(2026, 1, 30, 8, 0)))
     engine.act(case.id, "verify", actor="a")
-    assert engine.act(case.id, "raise_level", actor="a").handling_region == "140300"
-    up = engine.act(case.id, "raise_level", actor="a")
+    # Each 提级 is decided by the office above the one handling the case.
+    assert approve_act(engine, case.id, "raise_level").decider_division == "140300"
+    assert engine.get(case.id).handling_region == "140300"
+    assert approve_act(engine, case.id, "raise_level").decider_division == "140000"
+    up = engine.get(case.id)
     assert (up.handling_region, up.level) == ("140000", "province")
     with pytest.raises(Refused, match="province level"):
-        engine.act(case.id, "raise_level", actor="a")
-    payload = engine.get(case.id).events[-1].payload
-    assert payload["to_name"] == "山西省"
+        approve_act(engine, case.id, "raise_level")
+    assert engine.get(case.id).version == up.version
+    raised = [e for e in up.events if e.event == "raise_level"]
+    assert [e.payload["to_name"] for e in raised] == ["山西省 阳泉市", "山西省"]
 
 
 def test_overdue_lists_breached_clocks_most_overdue_first(
     engine: Engine, clock: FrozenClock
 ) -> None:
-    first = engine.receive(sample_complaint(7, received_at=cst(2026, 1, 30, 8, 0)))
+    # Small cases (no rule proposes anything on receipt): only their acceptance clocks run.
+    def small(seed: int, at: datetime) -> dict[str, object]:
+        return sample_complaint(
+            seed,
+            received_at=at,
+            workers=2,
+            migrant_workers=2,
+            amount="8000.00",
+            migrant_amount="8000.00",
+            flags=[],
+        )
+
+    first = engine.receive(small(7, cst(2026, 1, 30, 8, 0)))
     clock.set(cst(2026, 2, 2, 9, 0))
-    second = engine.receive(sample_complaint(8, received_at=cst(2026, 2, 2, 8, 0)))
+    second = engine.receive(small(8, cst(2026, 2, 2, 8, 0)))
     engine.act(second.id, "verify", actor="a")  # stops its acceptance clock
     clock.set(cst(2026, 2, 3, 9, 0))
-    third = engine.receive(sample_complaint(9, received_at=cst(2026, 2, 3, 8, 0)))
+    third = engine.receive(small(9, cst(2026, 2, 3, 8, 0)))
+    assert engine.decisions() == []
     assert engine.overdue() == []
     later = cst(2026, 2, 20, 9, 0)
     clock.set(later)

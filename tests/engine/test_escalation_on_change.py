@@ -35,13 +35,30 @@ def test_a_major_case_escalates_on_receipt_and_only_once(db_url: str) -> None:
         rules = sorted(e.rule for e in stored.escalations)
         assert "supervise_major" in rules
         assert "leader_major" in rules
-        assert stored.supervised_by is not None
-        assert stored.leader is not None
-        assert any(e.rule_id == "supervise_major" for e in stored.events)
+        # The rules propose 挂牌督办 and 领导包案; a person decides them, nothing is done yet.
+        assert stored.supervised_by is None
+        assert stored.leader is None
+        proposed = [(e.event, e.rule_id) for e in stored.events if e.rule_id]
+        assert ("propose_supervise", "supervise_major") in proposed
+        assert ("propose_assign_leader", "leader_major") in proposed
+        pending = {d.act: d for d in eng.decisions(major.id, status="pending")}
+        assert {"supervise", "assign_leader"} <= set(pending)
+        assert pending["supervise"].rule_id == "supervise_major"
+        forms = [n for n in eng.notices() if n.case_id == major.id]
+        assert {n.template for n in forms} == {"提请决定审批表"}
         eng.act(major.id, "verify", actor="a")
         again = eng.get(major.id)
         assert sorted(e.rule for e in again.escalations) == rules  # not fired a second time
+        assert len(eng.decisions(major.id)) == len(pending)  # nor proposed twice
+        # The city office approves: only now the case is supervised, and no rule fires again.
+        eng.decide(
+            major.id, pending["supervise"].id, "approve", actor="市局-陈", reason="同意挂牌督办"
+        )
+        done = eng.get(major.id)
+        assert done.supervised_by == "city"
+        assert sorted(e.rule for e in done.escalations) == rules
         assert eng.get(small.id).escalations == ()
+        assert eng.decisions(small.id) == []
         assert eng.verify_audit() == []
 
 

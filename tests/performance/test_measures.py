@@ -5,12 +5,13 @@ Cases (national pack; acceptance: 5 working days, so a case received Mon 03-02 i
 
 - A 140302: verified the next day — met, 1 working day used, 5 allowed.
 - B 140302: verified on 03-12 — late, 8 working days used (03-03 … 03-12).
-- C 140303: raised to 140300 on 03-04, verified on 03-05 — met, and the city's: the clock ended
+- C 140303: raised to 140300 on 03-04 (proposed and approved), verified on 03-05 — met, and the city's: the clock ended
   after the raise, before its deadline.
 - D 140303: never verified; raised on 03-16, after the deadline — overdue at the end, and
   140303's: it held the case when the deadline passed.
 - E 140311: suspended on 03-03 — paused (no deadline), running at the end, grey.
-- F 140322: 120 workers (挂牌督办, 领导包案 fire on receipt); verified on 03-03 — met.
+- F 140322: 120 workers (挂牌督办, 领导包案 proposed on receipt, approved on 03-03 09:30);
+  verified on 03-03 — met.
 - G 140322: paid, then 回头看 finds wages unpaid (reopen) on 03-05 — review clock met.
 """
 
@@ -24,7 +25,7 @@ import chinese_calendar
 import pytest
 
 from zhiqian import Engine, FrozenClock
-from zhiqian.testing import sample_complaint
+from zhiqian.testing import approve_act, sample_complaint
 
 CST = ZoneInfo("Asia/Shanghai")
 
@@ -69,6 +70,7 @@ def measured(db_url: str) -> Iterator[tuple[Engine, dict[str, int]]]:
         steps = [
             (cst(2026, 3, 2, 11), "G", "verify", "监察员乙"),
             (cst(2026, 3, 2, 12), "G", "handle", "监察员乙"),
+            (cst(2026, 3, 3, 9, 30), "F", "approve", "局长"),
             (cst(2026, 3, 3, 10), "A", "verify", "监察员甲"),
             (cst(2026, 3, 3, 10), "F", "verify", "监察员乙"),
             (cst(2026, 3, 3, 11), "E", "suspend", "监察员丙"),
@@ -81,7 +83,26 @@ def measured(db_url: str) -> Iterator[tuple[Engine, dict[str, int]]]:
         ]
         for at, key, event, actor in steps:
             clock.set(at)
-            engine.act(ids[key], event, actor=actor)
+            if event == "raise_level":  # 提级 is the city office's decision: the day it approves
+                approve_act(engine, ids[key], event, proposer=actor, decider="市人社局")
+            elif event == "approve":  # what the rules proposed, decided by those the pack names
+                for decision in engine.decisions(ids[key], status="pending"):
+                    engine.decide(
+                        ids[key],
+                        decision.id,
+                        "approve",
+                        actor=actor,
+                        reason="同意",
+                        params={"leader": "副局长-赵"} if decision.act == "assign_leader" else None,
+                    )
+            else:
+                engine.act(ids[key], event, actor=actor)
+        assert engine.decisions(status="pending") == []  # nothing waits: F's acts are done
+        assert (engine.get(ids["F"]).supervised_by, engine.get(ids["F"]).leader) == (
+            "city",
+            "副局长-赵",
+        )
+        assert engine.get(ids["C"]).handling_region == "140300"
         clock.set(cst(2026, 4, 1, 9, 0))
         yield engine, ids
 
