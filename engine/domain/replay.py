@@ -7,7 +7,8 @@ order, through the candidate's clock rules (``engine.domain.clocks.evaluate_cloc
 as ``commands.change`` fed them to the governing pack when they happened:
 
 * the change is the event's (event, from, to); its time is the event's, except ``received``,
-  which counts from when the complaint was received (its payload), as intake does;
+  which counts from when the complaint was received (its payload), as intake does; the case's
+  receipt goes with every change (a clock's start may admit only cases received in a window);
 * the conditions see the case as it was after the event: its state then, its handling office
   then (``raise_level`` payloads name both offices), its flags then (``flag`` payloads), the
   clocks as they stood before the event — breached when past their deadline, warned when a
@@ -129,7 +130,9 @@ def replay_clocks(
             name, flags = str(payload["flag"]), set(after.flags)
             flags = flags - {name} if _truthy(payload.get("remove")) else flags | {name}
             after = replace(after, flags=sorted(flags))
-        change = CaseChange(ev.event, ev.from_state, ev.to_state, _change_time(ev))
+        change = CaseChange(
+            ev.event, ev.from_state, ev.to_state, _change_time(ev), received_at=case.received_at
+        )
         seen = candidate.seen_at(clocks, ev.at).values()
         ctx = gov.context(after, now=ev.at, clocks=seen, state=ev.to_state)
         overrides: Mapping[str, str] = {}

@@ -309,7 +309,8 @@ def test_the_cases_looked_at_follow_the_candidates_packs_and_the_region(
     there = engine.receive(complaint(42, region="140303")).id
     walk(engine, there, "verify", "handle", "file")
     engine.with_pack(load_pack("yangquan-2019"))
-    other = engine.receive(complaint(43)).id
+    # received in the campaign's window, so the campaign's own clocks start (keyed in later)
+    other = engine.receive(complaint(43, received_at=cst(2019, 11, 20, 9, 0))).id
 
     default = engine.dry_run(candidate)
     assert default.totals.cases == 2
@@ -426,3 +427,32 @@ def test_an_approved_raise_with_restart_is_replayed(
     assert moves["investigation"].new_deadline == end_of(nth_workday_after(date(2026, 3, 4), 45))
     # and the candidate's new clock starts on the entry into handling, as recorded
     assert moves["handling_report"].change == "starts"
+
+
+def test_a_start_for_cases_received_in_a_window_reads_the_receipt_not_the_event(
+    engine: Engine, clock: FrozenClock, tmp_path: Path
+) -> None:
+    """A clock that starts on 立案 only for complaints received in February: the replay hands
+    each change the case's receipt, so a case received on 27 February and filed in March is
+    one it is for, and one received in March is not."""
+    windowed = tmp_path / "windowed.yaml"
+    windowed.write_text(
+        'pack: national\nversion: "2026.7"\nextends: national\nclocks:\n'
+        "  - id: february_backlog\n"
+        "    label: 二月受理案件立案后10个工作日内处理\n"
+        "    start: {on_event: [file], received_between: {from: 2026-02-01, to: 2026-02-28}}\n"
+        "    stop: {on_enter: [reviewing, closed]}\n"
+        "    limit: 10 workdays\n"
+        "    basis: 测试：二月积案\n"
+        "    status: CONV\n",
+        encoding="utf-8",
+    )
+    february = engine.receive(complaint(71, received_at=cst(2026, 2, 27, 10, 0))).id
+    march = engine.receive(complaint(72)).id
+    for case_id in (february, march):
+        walk(engine, case_id, "verify", "handle", "file")
+    result = engine.dry_run(windowed)
+    assert list(by_id(result)) == [february]
+    (start,) = by_id(result)[february].clocks
+    assert (start.clock, start.change) == ("february_backlog", "starts")
+    assert start.new_deadline == end_of(nth_workday_after(FILED, 10))
