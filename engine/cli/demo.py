@@ -165,6 +165,18 @@ _Plan = list[tuple[str, dict[str, str], float]]
 
 
 def _plan(rng: random.Random, record: dict[str, Any]) -> _Plan:
+    """A case's fate, and for a case transferred from above the report owed the next day
+    (阳农工治欠办发〔2019〕7号 三（三）4 "次日报告案件处理解决进展"): made before the first step, at
+    most 20 hours after receipt, without moving the steps that follow."""
+    plan = _fate(rng, record)
+    first, params, hours = plan[0]
+    if record["channel"] == "transferred" and first != "dismiss":
+        report = min(hours, 20.0)
+        plan[0:1] = [("report_progress", {}, report), (first, params, hours - report)]
+    return plan
+
+
+def _fate(rng: random.Random, record: dict[str, Any]) -> _Plan:
     """A case's fate: most are solved within days; some drag on; a few end at the police."""
     roll = rng.random()
     workers = record["workers"]
