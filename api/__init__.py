@@ -32,10 +32,15 @@ if TYPE_CHECKING:
     from zhiqian.engine.domain.intake import read_records as read_records
     from zhiqian.engine.domain.lifecycle import Lifecycle as Lifecycle
     from zhiqian.engine.engine import NOTICE_STATUSES as NOTICE_STATUSES
+    from zhiqian.engine.engine import CaseDryRun as CaseDryRun
+    from zhiqian.engine.engine import ClockChange as ClockChange
     from zhiqian.engine.engine import DeliveryPolicy as DeliveryPolicy
     from zhiqian.engine.engine import DeliveryReport as DeliveryReport
+    from zhiqian.engine.engine import DryRun as DryRun
+    from zhiqian.engine.engine import DryRunTotals as DryRunTotals
     from zhiqian.engine.engine import Engine as Engine
     from zhiqian.engine.engine import NoticeView as NoticeView
+    from zhiqian.engine.engine import RuleFiring as RuleFiring
     from zhiqian.engine.engine import SweepResult as SweepResult
     from zhiqian.engine.engine import TokenRecord as TokenRecord
     from zhiqian.engine.engine import default_worker as default_worker
@@ -105,6 +110,11 @@ _LAZY = {
     "Page": "zhiqian.engine.views",
     "Complaint": "zhiqian.engine.domain.intake",
     "SweepResult": "zhiqian.engine.engine",
+    "DryRun": "zhiqian.engine.engine",
+    "DryRunTotals": "zhiqian.engine.engine",
+    "CaseDryRun": "zhiqian.engine.engine",
+    "ClockChange": "zhiqian.engine.engine",
+    "RuleFiring": "zhiqian.engine.engine",
     "DeliveryReport": "zhiqian.engine.engine",
     "DeliveryPolicy": "zhiqian.engine.engine",
     "NoticeRenderer": "zhiqian.notifiers",
@@ -135,11 +145,13 @@ def __getattr__(name: str) -> Any:
 __all__ = [
     "NOTICE_STATUSES",
     "AuditError",
+    "CaseDryRun",
     "CaseEvent",
     "CaseNotFound",
     "CaseSummary",
     "CaseView",
     "Clock",
+    "ClockChange",
     "ClockExplanation",
     "ClockView",
     "Complaint",
@@ -149,6 +161,8 @@ __all__ = [
     "DeliveryPolicy",
     "DeliveryReport",
     "DeliveryResult",
+    "DryRun",
+    "DryRunTotals",
     "DueItem",
     "DuplicateCase",
     "Engine",
@@ -180,6 +194,7 @@ __all__ = [
     "ReportCase",
     "Router",
     "RuleError",
+    "RuleFiring",
     "RulePack",
     "RuleProblem",
     "SchemaUpgrade",

@@ -29,6 +29,13 @@ from zhiqian.engine.commands import decide as decide_cmd
 from zhiqian.engine.commands.escalate import Escalator
 from zhiqian.engine.commands.intake import open_case
 from zhiqian.engine.commands.packs import PackRegistry
+from zhiqian.engine.domain.dry_run import (
+    CaseDryRun,
+    ClockChange,
+    DryRun,
+    DryRunTotals,
+    RuleFiring,
+)
 from zhiqian.engine.domain.governing import Governing
 from zhiqian.engine.domain.intake import Complaint, clean_act, clean_actor, parse_complaint
 
@@ -75,10 +82,15 @@ if TYPE_CHECKING:
 __all__ = [
     "DEFAULT_URL",
     "NOTICE_STATUSES",
+    "CaseDryRun",
+    "ClockChange",
     "DeliveryPolicy",
     "DeliveryReport",
+    "DryRun",
+    "DryRunTotals",
     "Engine",
     "NoticeView",
+    "RuleFiring",
     "SweepResult",
     "TokenRecord",
     "default_worker",
@@ -567,6 +579,44 @@ class Engine:
 
         transaction = self._tx.write if apply else self._tx.read
         return recompute(transaction, self._packs, now=self._now(None), apply=apply, batch=batch)
+
+    def dry_run(
+        self,
+        pack: str | Path | RulePack,
+        *,
+        at: datetime | None = None,
+        every_pack: bool = False,
+        region: str | None = None,
+        batch: int = 500,
+        progress: Callable[[int], None] | None = None,
+    ) -> DryRun:
+        """What adopting ``pack`` (a file, a shipped pack's name, or a loaded pack) would change
+        on the open cases at ``at`` (default now), writing nothing: per case the clocks whose
+        deadline moves, that would start or stop, and the escalation rules that would fire.
+
+        Each case's clocks are replayed from its event log under the candidate
+        (``zhiqian.engine.domain.replay``) and compared with the stored ones. The cases looked
+        at are those governed by the candidate's pack or a pack it extends (``every_pack``: all
+        open cases), of ``region`` and its subdivisions when given (where the arrears arose).
+        A broken pack file is ``RuleError`` with every problem at ``file:line``; nothing is
+        read. Batches of ``batch`` cases, each in its own read transaction; ``progress(n)``
+        hears each batch's size.
+        """
+        from zhiqian.engine.queries.dry_run import dry_run
+
+        candidate = _as_pack(pack)
+        now = self._now(at)
+        governing = PackRegistry(self.calendar).add(candidate)  # not the engine's registry
+        scope = None if every_pack else tuple(dict.fromkeys(name for name, _ in candidate.chain))
+        return dry_run(
+            self._tx.read,
+            governing,
+            now=now,
+            pack_names=scope,
+            region=region,
+            batch=batch,
+            progress=progress,
+        )
 
     # -- the daemon's work, one call each (the daemon runs the same functions on a schedule) ---
 

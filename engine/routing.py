@@ -43,6 +43,7 @@ from typing import Any, Final
 from zhiqian.engine.domain.documents import (
     PENDING_NAME,
     division_name,
+    is_named_person,
     office_name,
     police_office_name,
 )
@@ -218,7 +219,7 @@ class Router:
         spec = self.role(pack, role_id)
         if division is None:
             division = division_for_level(row, spec.level)
-        if name is None and role_id == LEADER_ROLE and row.leader:
+        if name is None and role_id == LEADER_ROLE and is_named_person(row.leader):
             name = str(row.leader)
             person = person or self.directory.find_by_name(name)
         elif name is None:

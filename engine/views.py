@@ -229,6 +229,8 @@ class EscalationExplanation:
     actions: Sequence[str]
     basis: str
     source: str
+    in_force: str | None = None  # the rule's dates in force (``2022-01-01 起``; None: always)
+    out_of_force: str | None = None  # why the rule does not apply on the day explained
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -261,7 +263,11 @@ class Explanation:
             out.extend(f"    {line}" for line in c.trace)
         for e in self.escalations:
             mark = "已触发" if e.fired else ("条件成立" if e.holds_now else "未成立")
+            if e.out_of_force and not e.fired:
+                mark = e.out_of_force
             out.append(f"[{e.id}] {e.label} — {mark}：{e.when}")
+            if e.in_force:
+                out.append(f"    施行期间 {e.in_force}；依据 {e.basis}（{e.source}）")
         return out
 
 

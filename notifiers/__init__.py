@@ -30,6 +30,7 @@ from __future__ import annotations
 
 from zhiqian.notifiers._apprise import AppriseNotifier as AppriseNotifier
 from zhiqian.notifiers._file import FileNotifier as FileNotifier
+from zhiqian.notifiers._lint import document_problems as document_problems
 from zhiqian.notifiers._log import LogNotifier as LogNotifier
 from zhiqian.notifiers._memory import MemoryNotifier as MemoryNotifier
 from zhiqian.notifiers._memory import SentNotice as SentNotice
@@ -129,6 +130,7 @@ __all__ = [
     "WebhookNotifier",
     "build_channel",
     "default_channels",
+    "document_problems",
     "header_safe_key",
     "key_digest",
     "load_notifier",

@@ -16,6 +16,9 @@ which would read the wall clock)::
     employer_category  "construction" | "manufacturing" | "training" | "other"
     project_kind     "government" | "ppp" | "soe" | "none"     (also ``project.kind``)
     workers, migrant_workers, amount, migrant_amount   numbers (exact decimals: money is never float)
+    largest_owed     number or null: the most owed to one worker (yuan); null = not recorded
+                     (with one worker, the amount owed). Discharge the null: ``(largest_owed ?? 0)``
+    largest_owed_months  number or null: the months of pay owed to that worker
     flags            list of strings, e.g. ``"malicious" in flags``
     now              datetime in the pack's time zone (``now.year == 2019``, ``now.month == 12``)
     campaign_start, campaign_end   datetime or null: the pack's effective window;
@@ -30,6 +33,12 @@ a quoted clock id; when the compiler is told the pack's clocks, an unknown id is
 Operators: ``and or not``, ``== != < <= > >=``, ``in``, ``+ - * /``, ``??`` (null coalescing),
 string regex match ``=~``, literals ``"text"``, ``30``, ``[1, 2]``, ``null``, ``true``.
 Identifiers are ASCII (a rule-engine limit): Chinese belongs in labels, not in conditions.
+
+Dates in force. A condition knows the windows it is in force (``Condition.in_force``: its
+rule's ``in_force`` and that of every param it reads, set by the loader). On a day outside any
+of them it is false — whatever the case — because the document behind it did not apply then;
+``Condition.out_of_force(moment)`` says why. The day is the local day of ``now`` in the
+context, which the engine sets to the moment of the event or timer being judged.
 """
 
 from __future__ import annotations
@@ -51,6 +60,7 @@ from rule_engine import DataType
 from rule_engine import errors as re_errors
 
 from zhiqian.errors import InvalidArgument, RuleError, RuleProblem
+from zhiqian.rules.in_force import InForce
 
 __all__ = [
     "CLOCK_HELPERS",
@@ -92,12 +102,15 @@ _CASE_TYPES: Final[Mapping[str, Any]] = {
     "migrant_workers": _T.FLOAT,
     "amount": _T.FLOAT,
     "migrant_amount": _T.FLOAT,
+    "largest_owed": _T.NULLABLE(_T.FLOAT),
+    "largest_owed_months": _T.NULLABLE(_T.FLOAT),
     "flags": _T.ARRAY(_T.STRING),
     "now": _T.DATETIME,
     "campaign_start": _T.NULLABLE(_T.DATETIME),
     "campaign_end": _T.NULLABLE(_T.DATETIME),
 }
 VISIBLE_NAMES: Final = (*_CASE_TYPES, "params", *CLOCK_HELPERS)
+_NULLABLE_NAMES: Final = "campaign_start, campaign_end, largest_owed, largest_owed_months"
 _DEFAULT_TZ: Final = ZoneInfo("Asia/Shanghai")
 
 
@@ -116,6 +129,10 @@ class ConditionContext:
     migrant_workers: int | Decimal
     amount: int | Decimal
     migrant_amount: int | Decimal
+    # 法释〔2013〕3号 第三条（一） reads what ONE worker is owed and for how many months of pay:
+    # None = not recorded (never a guessed 0), see ``zhiqian.engine.domain.context``
+    largest_owed: int | Decimal | None = None
+    largest_owed_months: int | None = None
     flags: Collection[str] = ()
     project_kind: str | None = None
     employer_category: str = "other"
@@ -197,9 +214,37 @@ class Condition:
     _rule: rule_engine.Rule
     _params: Mapping[str, Any]
     _tz: _dt.tzinfo
+    params: frozenset[str] = frozenset()  # the params it reads (``params.NAME``)
+    # (what, window): the rule's own and each param's; all must cover the day judged
+    in_force: tuple[tuple[str, InForce], ...] = ()
 
     def evaluate(self, ctx: ConditionContext) -> bool:
+        """The condition on ``ctx``: false on a day outside its windows in force."""
+        if self.in_force and self.out_of_force(ctx.now) is not None:
+            return False
+        return self.holds(ctx)
+
+    def holds(self, ctx: ConditionContext) -> bool:
+        """The expression alone, whatever the day (``rules explain``, the load-time checks)."""
         return bool(self._rule.evaluate(self._thing(ctx)))
+
+    def out_of_force(self, moment: _dt.datetime) -> str | None:
+        """None when every window covers the local day of ``moment``; otherwise why not, e.g.
+        ``规则 未施行（2022-01-01 起）``."""
+        day = moment.astimezone(self._tz).date()
+        for what, window in self.in_force:
+            if window.from_ is not None and day < window.from_:
+                return f"{what} 未施行（{window.text_zh()}）"
+            if window.to is not None and day > window.to:
+                return f"{what} 已失效（{window.text_zh()}）"
+        return None
+
+    def within(self, windows: Collection[tuple[str, InForce]]) -> Condition:
+        """This condition, false outside ``windows`` too (the loader adds the rule's and the
+        params' ``in_force``)."""
+        if not windows:
+            return self
+        return dataclasses.replace(self, in_force=(*self.in_force, *windows))
 
     def _thing(self, ctx: ConditionContext) -> dict[str, Any]:
         clocks = ctx.clocks
@@ -218,6 +263,10 @@ class Condition:
             "migrant_workers": Decimal(ctx.migrant_workers),
             "amount": Decimal(ctx.amount),
             "migrant_amount": Decimal(ctx.migrant_amount),
+            "largest_owed": None if ctx.largest_owed is None else Decimal(ctx.largest_owed),
+            "largest_owed_months": (
+                None if ctx.largest_owed_months is None else Decimal(ctx.largest_owed_months)
+            ),
             "flags": tuple(ctx.flags),
             "now": self._local(ctx.now),
             "campaign_start": self._local(ctx.campaign_start),
@@ -304,9 +353,16 @@ def compile_condition(
 
     names: set[str] = set()
     used_clocks: set[str] = set()
+    used_params: set[str] = set()
     for node in _walk(rule.statement.expression):
         if isinstance(node, rule_engine.ast.SymbolExpression):
             names.add(node.name)
+        if (
+            isinstance(node, rule_engine.ast.GetAttributeExpression)
+            and isinstance(node.object, rule_engine.ast.SymbolExpression)
+            and node.object.name == "params"
+        ):
+            used_params.add(node.name)
         if isinstance(node, rule_engine.ast.ComparisonExpression) and node.type in ("eq", "ne"):
             left, right = node.left.result_type, node.right.result_type
             scalars = (_T.STRING, _T.FLOAT, _T.BOOLEAN, _T.DATETIME)
@@ -335,6 +391,7 @@ def compile_condition(
         where=where,
         names=frozenset(names),
         clocks=frozenset(used_clocks),
+        params=frozenset(used_params),
         _rule=rule,
         _params={k: _as_rule_value(v) for k, v in params.items()},
         _tz=timezone,
@@ -408,6 +465,13 @@ def _syntax_message(text: str, exc: re_errors.RuleSyntaxError) -> str:
 
 
 def _type_message(message: str) -> str:
+    if message.startswith("data type mismatch") and "nullable" in message:
+        side = "left" if "left" in message else "right"
+        return (
+            f"type error: the {side} operand may be null ({_NULLABLE_NAMES}); discharge it "
+            "with ??, e.g. (largest_owed ?? 0) >= params.crime_threshold_single (an unknown "
+            "figure then meets nothing) or now < (campaign_end ?? now)"
+        )
     if message.startswith("data type mismatch"):
         detail = message[len("data type mismatch") :].strip(" ()")
         base = "type error: the operands do not fit (text compared or combined with a number?)"
@@ -531,6 +595,7 @@ def _pattern_problem(pattern: str) -> str | None:
 # may not import the engine, so they are repeated here).
 _MAX_AMOUNT: Final = Decimal("999999999999.99")
 _MAX_WORKERS: Final = 1_000_000
+_MAX_MONTHS: Final = 600
 
 
 def boundary_contexts(
@@ -560,6 +625,17 @@ def boundary_contexts(
                 migrant_workers=_MAX_WORKERS,
                 amount=_MAX_AMOUNT,
                 migrant_amount=_MAX_AMOUNT,
+                largest_owed=_MAX_AMOUNT,
+                largest_owed_months=_MAX_MONTHS,
+            ),
+        ),
+        (
+            "what one worker is owed recorded",
+            _replace(
+                base,
+                amount=Decimal("8000.00"),
+                largest_owed=Decimal("8000.00"),
+                largest_owed_months=1,
             ),
         ),
         (
@@ -594,7 +670,7 @@ def boundary_problem(
     """How ``condition`` fails on one of ``cases`` (see :func:`boundary_contexts`), or None."""
     for what, ctx in cases:
         try:
-            condition.evaluate(ctx)
+            condition.holds(ctx)  # whatever its dates in force: the expression must run
         except Exception as exc:  # any failure here would be a failure at every such intake
             detail = getattr(exc, "message", None) or type(exc).__name__
             return (

@@ -25,6 +25,10 @@ Counting rules (LAW.md §1, 民法典 第二百零一条、第二百零三条 by
   day or after (the break has begun, or only its eve weekend remains), next year's festival.
 - ``BEFORE_NEW_YEAR`` (元旦前): the end of the last working day of the start's year; if the start
   is after it, the next year's.
+- ``BY_DATE`` (``by 2019-12-31``): the end of the day a notice names, as written — it does not
+  roll over (a notice that says "2019年底前" means that day, 工作日 or not), and it does not move
+  to a later year when the clock starts after it: a case that came in after the day is late from
+  the start, and the trace says so.
 
 A day-based deadline is the END of its last day: 23:59:59 local, returned in UTC.
 
@@ -32,7 +36,7 @@ Pauses (中止, 补正期间): a day counts only if the clock is running at the 
 24:00). A pause inside one day costs nothing; each day whose close falls inside a pause is not
 counted (for WORKDAYS only working days are charged to a pause, the others are skipped anyway).
 A pause covers the close of a day when ``pause_start < close <= pause_end``. HOURS add the paused
-duration. The fixed anchors (春节前, 元旦前) are calendar dates: pauses do not move them.
+duration. The fixed anchors (春节前, 元旦前, a named day) are calendar dates: pauses do not move them.
 An open pause (end ``None``) that the count runs into leaves the deadline unknown: the result has
 ``at=None`` and ``paused=True`` (the engine keeps no timer while paused and recomputes on
 resume). An open pause that begins after the clock already ran out changes nothing.
@@ -91,6 +95,9 @@ def limit_text_zh(limit: Limit) -> str:
             return "春节前（春节假期前最后一个工作日）"
         case LimitUnit.BEFORE_NEW_YEAR:
             return "元旦前（当年最后一个工作日）"
+        case LimitUnit.BY_DATE:
+            assert limit.day is not None  # Limit guarantees it
+            return f"{limit.day.year}年{limit.day.month}月{limit.day.day}日前"
 
 
 def end_of_local_day(d: date, tz: tzinfo) -> datetime:
@@ -620,6 +627,19 @@ def _segment(
             if counter.pauses.spans:
                 notes.append("中止不影响以日历日期为准的期限（元旦前）")
             return end_of_local_day(last, tz)
+        case LimitUnit.BY_DATE:
+            assert limit.day is not None  # Limit guarantees it
+            day = limit.day
+            info = counter._day(day)
+            how = f"文件载明的日期 {_fmt_day(day)}"
+            if not info.workday:
+                how += f"（{'法定节假日' if info.holiday else '休息日'}，按文件所写日期，不顺延）"
+            seg.anchor = how
+            if day < start_day:
+                notes.append(f"起算时（{start_day.isoformat()}）已过文件载明的日期，自始逾期")
+            if counter.pauses.spans:
+                notes.append("中止不影响以日历日期为准的期限（文件载明的日期）")
+            return end_of_local_day(day, tz)
     raise ValueError(f"unsupported limit {limit}")  # pragma: no cover - enum is exhaustive
 
 

@@ -42,8 +42,15 @@ state; events from or to unknown states; unreachable states (``to: $previous`` r
 that has an event into the state it leaves); non-final states with no way out; clocks and
 escalations naming unknown states, events, clocks, roles or templates; conditions that do not
 compile or read unknown names; warnings not shorter than their limit; extensions in another unit
-than the limit; ``effective.from`` after ``effective.to``. A clock, escalation or param with status
-``UNVERIFIED`` loads with a warning (``RulePack.warnings``, also logged).
+than the limit; ``effective.from`` after ``effective.to``; ``in_force.from`` after ``in_force.to``
+(or a moment, or a number, for a day); a param marked ``local_default`` that is not L or CONV or
+names no ``example``. A clock, escalation or param with status ``UNVERIFIED`` loads with a warning
+(``RulePack.warnings``, also logged).
+
+Dates in force. An escalation's condition is compiled knowing its rule's ``in_force`` and that of
+every param it reads (any condition reading such a param — a clock trigger, a guard — is bound
+by the param's): outside them it is false (``zhiqian.rules.conditions.Condition.out_of_force``).
+The load-time run at the edges evaluates the bare expression, whatever its dates.
 """
 
 from __future__ import annotations
@@ -90,6 +97,7 @@ from zhiqian.rules.schema import (
     EffectiveSpec,
     EscalationSpec,
     EventSpec,
+    InForce,
     LifecycleSpec,
     PackSpec,
     ParamSpec,
@@ -138,6 +146,7 @@ _KNOWN_FLAGS: Final = (
     "extreme",
     "cannot_pay",
     "old_case",
+    "serious_impact",
 )
 _KINDS: Final = (
     "clocks",
@@ -866,6 +875,34 @@ class _Checker:
                 f"clock {clock.id!r} has an UNVERIFIED basis: a placeholder, confirm before relying on it",
                 warn=True,
             )
+        self._ended_before_pause(clock, path)
+        if clock.same_day is not None and clock.same_day.event not in self.event_ids:
+            ev = clock.same_day.event
+            self.at(
+                (*path, "same_day", "event"), f"unknown event {ev!r}{_hint(ev, self.event_ids)}"
+            )
+
+    def _ended_before_pause(self, clock: ClockSpec, path: tuple[Any, ...]) -> None:
+        """A stop or cancel ``on_leave: [s]`` also fires on the event that leaves ``s`` for a
+        state the clock pauses in, and it comes first (cancel → stop → … → pause): the clock
+        ends where the pack says it pauses (回头看 suspended: stopped, not paused)."""
+        if clock.pause is None:
+            return
+        pausing = set(clock.pause.on_enter) | set(clock.pause.while_state)
+        for name in ("cancel", "stop"):
+            trigger = getattr(clock, name)
+            if trigger is None or not trigger.on_leave:
+                continue
+            for event in self.spec.lifecycle.events:
+                left = [s for s in event.source if s in trigger.on_leave]
+                if left and event.to in pausing:
+                    self.at(
+                        (*path, name, "on_leave"),
+                        f"{name} on leaving {left[0]!r} also fires on {event.id!r} into "
+                        f"{event.to!r}, where the clock pauses — it would end instead of "
+                        f"pausing; {name} on the other ways out (on_enter / on_event)",
+                    )
+                    break
 
     def _trigger(self, trigger: Trigger, path: tuple[Any, ...]) -> None:
         for event in trigger.on_event:
@@ -896,7 +933,7 @@ class _Checker:
     # -- escalations
     def _escalation(self, esc: EscalationSpec) -> None:
         path: tuple[Any, ...] = ("escalations", esc.id)
-        cond = self._compile(esc.when, (*path, "when"))
+        cond = self._compile(esc.when, (*path, "when"), in_force=esc.in_force)
         if cond is not None:
             esc._condition = cond
         lifecycle_events = {e.id for e in self.spec.lifecycle.events} | self.broken.get(
@@ -939,6 +976,12 @@ class _Checker:
             self._roles(routing.digest.to, ("routing", "digest", "to"))
         for report in routing.reports:
             self._roles(report.to, ("routing", "reports", report.id, "to"))
+            effective = self.spec.effective
+            if report.after_end is not None and (effective is None or effective.to is None):
+                self.at(
+                    ("routing", "reports", report.id, "after_end"),
+                    "after_end counts from the end of the campaign: the pack needs effective.to",
+                )
 
     def _performance(self) -> None:
         perf = self.spec.performance
@@ -981,7 +1024,11 @@ class _Checker:
                     "no legal time limit is that long",
                 )
 
-    def _compile(self, text: str, path: tuple[Any, ...]) -> Condition | None:
+    def _compile(
+        self, text: str, path: tuple[Any, ...], *, in_force: InForce | None = None
+    ) -> Condition | None:
+        """``text`` compiled and run at the edges; false outside the days the rule (``in_force``)
+        and every param it reads are in force."""
         node, _ = _walk_to(self.root, path)
         try:
             condition = compile_condition(
@@ -994,7 +1041,17 @@ class _Checker:
         except RuleError as exc:
             self.problems.extend(exc.problems)
             return None
-        return self._at_the_edges(condition, path)
+        checked = self._at_the_edges(condition, path)
+        if checked is None:
+            return None
+        windows = [] if in_force is None else [("规则", in_force)]
+        # a param in force only on some days makes every condition reading it false on the others
+        windows += [
+            (f"参数 {name}", window)
+            for name in sorted(checked.params)
+            if (window := self.spec.params[name].in_force) is not None
+        ]
+        return checked.within(windows)
 
     def _at_the_edges(self, condition: Condition, path: tuple[Any, ...]) -> Condition | None:
         """Run a compiled condition on boundary cases: one that fails there (``amount /

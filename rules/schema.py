@@ -28,7 +28,8 @@ from pydantic import (
     model_validator,
 )
 
-from zhiqian.rules.limits import Limit, parse_limit
+from zhiqian.rules.in_force import InForce
+from zhiqian.rules.limits import Limit, LimitUnit, parse_limit
 from zhiqian.rules.templates import (
     ESCALATION_NOTICE,
     POLICE_REFERRAL,
@@ -49,6 +50,7 @@ __all__ = [
     "ACTIONS",
     "CHANNELS",
     "DECISION_DOCUMENTS",
+    "INTAKE_CHANNELS",
     "INTERNAL_EVENTS",
     "PREVIOUS_STATE",
     "RECEIVED",
@@ -67,6 +69,7 @@ __all__ = [
     "EscalationSpec",
     "EventSpec",
     "ExtensionSpec",
+    "InForce",
     "LifecycleSpec",
     "LightsSpec",
     "LimitField",
@@ -84,6 +87,8 @@ __all__ = [
     "RoleSpec",
     "RollOver",
     "RoutingSpec",
+    "SameDaySpec",
+    "StartTrigger",
     "StateSpec",
     "Status",
     "SuperviseAction",
@@ -218,6 +223,17 @@ DECISION_DOCUMENTS: Final = frozenset({POLICE_REFERRAL, SUPERVISION_NOTICE, ESCA
 # Notice templates: ids in code, the Chinese names stored (zhiqian.rules.templates).
 TEMPLATES: Final = _TEMPLATE_NAMES
 CHANNELS: Final = ("log", "file", "email", "webhook", "apprise")
+# How a case reached the office (反映渠道): the values of the intake's ``Channel`` (a test keeps
+# the two equal). ``inspection`` is the office's own 主动检查, not a complaint (投诉).
+INTAKE_CHANNELS: Final = (
+    "platform",
+    "hotline_12333",
+    "hotline_12345",
+    "visit",
+    "letter",
+    "transferred",
+    "inspection",
+)
 
 _PACK_ID = re.compile(r"^[a-z][a-z0-9_-]*$")
 _ENV = re.compile(r"^[A-Z_][A-Z0-9_]*$")
@@ -285,6 +301,48 @@ class Trigger(_Strict):
         return self._condition
 
 
+def _intake_channels(values: tuple[str, ...]) -> tuple[str, ...]:
+    unknown = [v for v in values if v not in INTAKE_CHANNELS]
+    if unknown:
+        raise ValueError(
+            f"unknown channel {', '.join(map(repr, unknown))}: use {', '.join(INTAKE_CHANNELS)}"
+        )
+    return values
+
+
+class StartTrigger(Trigger):
+    """When a clock starts, and for which cases.
+
+    ``channel`` / ``unless_channel``: only for cases that came by (or not by) one of these
+    channels — e.g. the 5-working-day acceptance limit (若干规定 第十八条) is for complaints, not
+    for the office's own inspections (``unless_channel: [inspection]``). ``received_between``:
+    only for cases whose complaint was received in that window (e.g. "所有年内发生的案件":
+    received in 2019), whatever the day the case was keyed in. A ``reset`` starts a new cycle
+    only for the cases the start is for.
+    """
+
+    channel: Ids = ()
+    unless_channel: Ids = ()
+    received_between: InForce | None = None
+
+    _channels = field_validator("channel", "unless_channel")(_intake_channels)
+
+    @model_validator(mode="after")
+    def _one_filter(self) -> StartTrigger:
+        if self.channel and self.unless_channel:
+            raise ValueError("give channel or unless_channel, not both")
+        return self
+
+    def admits(self, channel: str, received_on: date) -> bool:
+        """Whether a case that came by ``channel``, received on ``received_on`` (local day),
+        is one this start is for."""
+        if self.channel and channel not in self.channel:
+            return False
+        if channel in self.unless_channel:
+            return False
+        return self.received_between is None or self.received_between.covers(received_on)
+
+
 class PauseTrigger(Trigger):
     """``while_state: [suspended]`` is sugar for ``pause: {on_enter: [suspended]}`` plus
     ``resume: {on_leave: [suspended]}``; the loader expands it (and keeps it here for display)."""
@@ -320,12 +378,27 @@ class WarnSpec(_Strict):
         return template_id(self.template)
 
 
+class SameDaySpec(_Strict):
+    """An act the law wants on the day the clock is met: 若干规定 第十八条 — a complaint accepted
+    is "于受理之日立案查处". Done on a later day the act is still done (refusing a late 立案
+    would leave the case unfiled); its event records ``warning`` with both days."""
+
+    event: str
+    warning: NonEmpty
+
+
 class ClockSpec(_Strict):
-    """An SLA clock. See the module docstring of ``zhiqian.rules.loader`` for the evaluation order."""
+    """An SLA clock. See the module docstring of ``zhiqian.rules.loader`` for the evaluation order.
+
+    ``in_force``: the days the clock's rule is in force (a campaign's window). A case gets the
+    clock only when the moment it would start lies in it — for a clock started by receipt, the
+    day the complaint was received; a reset outside it starts no new cycle.
+    """
 
     id: str
     label: NonEmpty
-    start: Trigger
+    in_force: InForce | None = None
+    start: StartTrigger
     stop: Trigger | None = None
     pause: PauseTrigger | None = None
     resume: Trigger | None = None
@@ -338,6 +411,7 @@ class ClockSpec(_Strict):
     roll_over: RollOver | None = None  # None: the pack calendar's roll_over (民法典 Art. 203)
     extension: ExtensionSpec | None = None
     warn: tuple[WarnSpec, ...] = ()
+    same_day: SameDaySpec | None = None
     basis: NonEmpty
     status: Status
     note: str | None = None
@@ -496,6 +570,8 @@ class EscalationSpec(_Strict):
     status: Status
     once: bool = True  # fire once per case (per clock cycle of the clocks it reads)
     note: str | None = None
+    # the days the rule's basis is in force; outside them its condition is false (None: always)
+    in_force: InForce | None = None
     _condition: Condition | None = PrivateAttr(default=None)
 
     _id = field_validator("id")(_check_ident)
@@ -516,13 +592,40 @@ class EscalationSpec(_Strict):
 
 
 class ParamSpec(_Strict):
-    """A named value visible to conditions as ``params.NAME``; every value names its basis."""
+    """A named value visible to conditions as ``params.NAME``; every value names its basis.
+
+    ``local_default: true`` marks a figure no national text fixes — taken from a province's
+    rule or from practice — that a province or city pack should set for itself (override the
+    param by name). Such a param has status L or CONV and names in ``example`` the document its
+    figure was taken from; its ``basis`` stays the law that leaves the figure to the office.
+    ``in_force``: the days the value applies; a condition reading the param is false outside
+    them (the figure did not exist yet, or no longer does).
+    """
 
     value: Decimal | bool | str
     label: str | None = None
     basis: NonEmpty
     status: Status
     note: str | None = None
+    local_default: bool = False
+    example: NonEmpty | None = None
+    in_force: InForce | None = None
+
+    @model_validator(mode="after")
+    def _local(self) -> ParamSpec:
+        if self.local_default and self.status not in (Status.L, Status.CONV):
+            raise ValueError(
+                f"a local default has status L or CONV (a figure from a province or from "
+                f"practice), not {self.status.value}: a figure the law fixes is not a default"
+            )
+        if self.local_default and self.example is None:
+            raise ValueError(
+                "a local default names in example the document its figure was taken from "
+                "(e.g. 黑龙江《重大劳动保障违法案件挂牌督办制度》（2013）)"
+            )
+        if self.example is not None and not self.local_default:
+            raise ValueError("example belongs to a local default: add local_default: true")
+        return self
 
     @field_validator("value", mode="before")
     @classmethod
@@ -626,23 +729,43 @@ class DigestSpec(_Strict):
 
 
 class ReportSpec(_Strict):
-    """A report the office owes upward: monthly (``day_of_month``) or once (``due``)."""
+    """A report the office owes upward: monthly (``day_of_month``), once on a day (``due``), or
+    once within a period after the campaign ends (``after_end: 5 workdays`` — "行动结束后5个工作日
+    内", counted from the close of the pack's ``effective.to``; ``zhiqian.rules.duties``).
+
+    ``in_force``: the days the duty stands — a monthly ledger owed during a campaign is not owed
+    after it (the daemon writes none outside the window)."""
 
     id: str
     label: NonEmpty
     day_of_month: Annotated[int, Field(ge=1, le=31)] | None = None
     due: date | None = None
+    after_end: LimitField | None = None
+    in_force: InForce | None = None
     to: Ids = ()
     basis: NonEmpty
     status: Status
+    note: str | None = None
 
     _id = field_validator("id")(_check_ident)
 
     @model_validator(mode="after")
     def _when(self) -> ReportSpec:
-        if (self.day_of_month is None) == (self.due is None):
-            raise ValueError("a report needs exactly one of day_of_month or due")
+        given = [self.day_of_month is not None, self.due is not None, self.after_end is not None]
+        if sum(given) != 1:
+            raise ValueError("a report needs exactly one of day_of_month, due or after_end")
+        if self.after_end is not None and self.after_end.unit not in (
+            LimitUnit.WORKDAYS,
+            LimitUnit.DAYS,
+        ):
+            raise ValueError(
+                f"after_end counts working or natural days (e.g. '5 workdays'), got {self.after_end}"
+            )
         return self
+
+    def owed_on(self, day: date) -> bool:
+        """Whether the duty stands on local ``day`` (its ``in_force`` covers it, or it has none)."""
+        return self.in_force is None or self.in_force.covers(day)
 
 
 class RoutingSpec(_Strict):
@@ -748,7 +871,7 @@ class PackSpec(_Strict):
                 ClockSpec(
                     id=clock_id,
                     label=f"{spec.by}作出是否{RESERVED_ACTS[act]}的决定",
-                    start=Trigger(on_event=proposed),
+                    start=StartTrigger(on_event=proposed),
                     reset=Trigger(on_event=proposed),
                     stop=Trigger(on_event=(f"approve_{act}", f"reject_{act}")),
                     cancel=Trigger(on_enter=finals) if finals else None,

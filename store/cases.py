@@ -25,6 +25,7 @@ __all__ = [
     "get_case",
     "insert_case",
     "lock_cases",
+    "open_cases_after",
     "page_cases",
     "record_of",
     "region_filter",
@@ -213,3 +214,25 @@ def approved_acts(conn: sa.Connection, case_ids: Sequence[int], act: str) -> set
         .distinct()
     ).scalars()
     return {int(i) for i in found}
+
+
+def open_cases_after(
+    conn: sa.Connection,
+    after: int,
+    batch: int,
+    *,
+    pack_names: Sequence[str] | None = None,
+    region: str | None = None,
+) -> list[CaseRecord]:
+    """The next ``batch`` open cases (not closed: ``closed_at IS NULL``) after id ``after``, in
+    id order (keyset paging on the primary key, so a pass over a million cases reads each once
+    and holds nothing between batches). ``pack_names`` keeps the cases governed by one of those
+    packs (any version); ``region`` the cases of that division (where the arrears arose) and its
+    subdivisions."""
+    where = [cases.c.id > after, cases.c.closed_at.is_(None)]
+    if pack_names is not None:
+        where.append(cases.c.pack_name.in_(list(pack_names)))
+    if region is not None:
+        where.append(region_filter(cases.c.region, region))
+    rows = conn.execute(sa.select(cases).where(*where).order_by(cases.c.id).limit(batch))
+    return [CaseRecord(**r._mapping) for r in rows]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import Any, Final
 
@@ -13,7 +13,14 @@ from zhiqian.store.audit import chain_hash
 from zhiqian.store.records import EventRecord
 from zhiqian.store.tables import EventRow, table_of
 
-__all__ = ["events_of", "fired_rule_ids", "insert_event", "last_event", "new_event"]
+__all__ = [
+    "events_of",
+    "events_of_many",
+    "fired_rule_ids",
+    "insert_event",
+    "last_event",
+    "new_event",
+]
 
 events: Final[sa.Table] = table_of(EventRow)
 
@@ -79,6 +86,17 @@ def insert_event(conn: sa.Connection, values: Mapping[str, Any], *, expected: in
 
 def events_of(conn: sa.Connection, case_id: int) -> list[EventRecord]:
     return [EventRecord(**r._mapping) for r in conn.execute(_SELECT_EVENTS, {"w_case": case_id})]
+
+
+def events_of_many(conn: sa.Connection, case_ids: Iterable[int]) -> dict[int, list[EventRecord]]:
+    """Each case's events in chain order (``seq``): one statement for a batch of cases."""
+    ids = list(case_ids)
+    out: dict[int, list[EventRecord]] = {i: [] for i in ids}
+    if ids:
+        query = sa.select(events).where(events.c.case_id.in_(ids))
+        for r in conn.execute(query.order_by(events.c.case_id, events.c.seq)):
+            out[int(r.case_id)].append(EventRecord(**r._mapping))
+    return out
 
 
 def last_event(conn: sa.Connection, case_id: int, event: str) -> EventRecord | None:

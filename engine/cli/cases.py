@@ -254,6 +254,8 @@ def case_act(
     else:
         moved = f"recorded; state {after.state_label} {after.state}"
     lines = [f"case {after.id} ({after.ref}): {event} {done}: {moved} (version {after.version})"]
+    if mine is not None:  # done, but not as the law wants it (立案 after the day of 受理)
+        lines += [f"  警示：{w}" for w in mine.payload.get("warnings", ())]
     after_mine = [e for e in new if mine is not None and e.seq > mine.seq and e.rule_id]
     lines += [f"  rule {e.rule_id}: {e.event} {e.label}" for e in after_mine]
     sys.stdout.write("".join(line + "\n" for line in lines))

@@ -165,10 +165,27 @@ _Plan = list[tuple[str, dict[str, str], float]]
 
 
 def _plan(rng: random.Random, record: dict[str, Any]) -> _Plan:
+    """A case's fate, and for a case transferred from above the report owed the next day
+    (阳农工治欠办发〔2019〕7号 三（三）4 "次日报告案件处理解决进展"): made before the first step, at
+    most 20 hours after receipt, without moving the steps that follow."""
+    plan = _fate(rng, record)
+    first, params, hours = plan[0]
+    if record["channel"] == "transferred" and first != "dismiss":
+        report = min(hours, 20.0)
+        plan[0:1] = [("report_progress", {}, report), (first, params, hours - report)]
+    return plan
+
+
+def _fate(rng: random.Random, record: dict[str, Any]) -> _Plan:
     """A case's fate: most are solved within days; some drag on; a few end at the police."""
     roll = rng.random()
     workers = record["workers"]
     amount = Decimal(record["amount"])
+    order = {
+        "doc_type": "劳动保障监察限期整改指令书",
+        "doc_no": f"{COUNTIES[record['region']]}人社监令〔2019〕{int(record['ref'][-4:])}号",
+        "method": "直接送达",
+    }
     pay = {
         "workers": str(workers),
         "migrant_workers": str(record["migrant_workers"]),
@@ -193,7 +210,7 @@ def _plan(rng: random.Random, record: dict[str, Any]) -> _Plan:
             ("find_arrears", {}, 4),
             ("file", {}, 2),
             ("handle", {}, 1),
-            ("order_payment", {"within": "5 workdays"}, 2),
+            ("order_payment", {"within": "5 workdays", **order}, 2),
             ("decide", {}, 30),
             ("recover", pay, 40),
             ("paid", {}, 1),
@@ -207,9 +224,12 @@ def _plan(rng: random.Random, record: dict[str, Any]) -> _Plan:
             ("flag", {"flag": "absconded"}, 1),
             ("file", {}, 1),
             ("handle", {}, 1),
-            ("order_payment", {"within": "3 workdays"}, 2),
+            ("order_payment", {"within": "3 workdays", **order}, 2),
             ("advance", {}, 24 * 6),
         ]
+    if roll < 0.95:
+        # stalls; after a week the clerk asks the city to take it over (逐级上报, 提请提级办理)
+        return [("verify", {}, 72), ("propose:raise_level", {"clocks": "continue"}, 24 * 7)]
     return [("verify", {}, 72)]  # then stalls: the year-end and investigation clocks run out
 
 
@@ -219,6 +239,98 @@ class _Pending:
     ref: str
     steps: _Plan
     due: datetime
+
+
+# Who decides in the demo: each county bureau's head (移送, 失信名单, 包案领导) and the city
+# bureau (督办, 提级), by name — the names are the demo's own.
+_HEADS = {
+    "140302": "城区人社局局长 王建军",
+    "140303": "矿区人社局局长 刘志刚",
+    "140311": "郊区人社局局长 张海平",
+    "140321": "平定县人社局局长 李国华",
+    "140322": "盂县人社局局长 赵振宇",
+    "140300": "阳泉市人社局局长 陈晓东",
+    "140000": "山西省人社厅副厅长 周文斌",
+}
+_LEADERS = {
+    "140302": "城区人社局副局长 孙立新",
+    "140303": "矿区人社局副局长 高红梅",
+    "140311": "郊区人社局副局长 马俊峰",
+    "140321": "平定县人社局副局长 郭永胜",
+    "140322": "盂县人社局副局长 韩晓燕",
+    "140300": "阳泉市人社局副局长 吴卫东",
+}
+
+
+@dataclass
+class _Deciders:
+    """The demo's deciders: a decision waits a working day or two, then its decider approves
+    most and refuses some, with reasons; an approved referral is received and filed by the
+    police in the following days."""
+
+    rng: random.Random
+    police: list[tuple[int, str, datetime]] = field(default_factory=list)
+    decided: int = 0
+    rejected: int = 0
+
+
+_REJECTIONS = {
+    "refer_police": "经核实，用人单位已于审批前足额支付拖欠工资，不予移送",
+    "blacklist": "用人单位在陈述申辩期间已全部改正，暂不列入",
+    "supervise": "该案已有实质进展，暂不挂牌督办，继续跟踪",
+    "raise_level": "县级已组织专班，暂由县级继续办理",
+    "assign_leader": "已由分管领导直接调度，暂不另行包案",
+}
+_APPROVALS = {
+    "refer_police": "经审查，涉嫌拒不支付劳动报酬罪，同意移送公安机关",
+    "blacklist": "经事先告知，当事人未提出陈述申辩，同意列入",
+    "supervise": "同意挂牌督办，请按期报告进展",
+    "raise_level": "同意由市级提级办理",
+    "assign_leader": "同意包案",
+}
+
+
+def _decide(engine: Engine, deciders: _Deciders, now: datetime, result: DemoResult) -> None:
+    """Decide the decisions waiting since yesterday or earlier; move approved referrals on."""
+    from zhiqian import Refused
+
+    for decision in engine.decisions(status="pending"):
+        if now - decision.proposed_at < timedelta(hours=20):
+            continue
+        decider = _HEADS.get(decision.decider_division, f"{decision.decider_office}负责人")
+        reject = deciders.rng.random() < 0.15
+        params: dict[str, str] = {}
+        if decision.act == "assign_leader":
+            params["leader"] = str(
+                decision.params.get("leader")
+                or _LEADERS.get(decision.decider_division, _LEADERS["140300"])
+            )
+        try:
+            done = engine.decide(
+                decision.case_id,
+                decision.id,
+                "reject" if reject else "approve",
+                actor=decider,
+                reason=(_REJECTIONS if reject else _APPROVALS)[decision.act],
+                params=params or None,
+            )
+        except Refused:
+            continue  # the case moved on (paid, closed) since the proposal
+        deciders.decided += 1
+        deciders.rejected += reject
+        if done.act == "refer_police" and done.status == "approved":
+            deciders.police.append((done.case_id, "police_received", now + timedelta(hours=20)))
+    for item in list(deciders.police):
+        case_id, event, due = item
+        if due > now:
+            continue
+        deciders.police.remove(item)
+        try:
+            engine.act(case_id, event, actor="监察员", params={"by": "公安机关"})
+        except Refused:
+            continue
+        if event == "police_received":
+            deciders.police.append((case_id, "police_filed", now + timedelta(days=3)))
 
 
 def run_demo(
@@ -259,6 +371,7 @@ def run_demo(
     )
     received: list[int] = []
     pending: list[_Pending] = []
+    deciders = _Deciders(random.Random(seed + 1))
     next_record = 0
     day = START
     total_days = (SPRING_FESTIVAL_EVE - START).days
@@ -282,7 +395,17 @@ def run_demo(
                         event, params, hours = item.steps.pop(0)
                         item.due = item.due + timedelta(hours=hours)
                         try:
-                            engine.act(item.case_id, event, actor="监察员", params=params)
+                            if event.startswith("propose:"):
+                                engine.propose(
+                                    item.case_id,
+                                    event.removeprefix("propose:"),
+                                    actor="监察员",
+                                    reason="该案核实后一时难以解决，依照阳农工治欠办发〔2019〕7号"
+                                    "三（三）2逐级上报，提请上级提级办理",
+                                    params=params,
+                                )
+                            else:
+                                engine.act(item.case_id, event, actor="监察员", params=params)
                         except Refused:
                             item.steps.clear()  # the rules (or an escalation) overtook the plan
                     if not item.steps:
@@ -291,6 +414,10 @@ def run_demo(
                 # the packs' quiet hours, so every due notice goes out in the same pass.
                 engine.sweep()
                 result.sweeps += 1
+                if hour == 9 and engine.digest_due():
+                    engine.make_digests()  # the 08:30 每日台账摘要, as the daemon makes it
+                if hour == 15:
+                    _decide(engine, deciders, now, result)
                 engine.deliver_notices(channels)
             if progress:
                 progress("campaign", (day - START).days + 1, total_days + 1)

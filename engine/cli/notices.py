@@ -33,6 +33,7 @@ _NOTICE_COLUMNS = (
     Column("recipient", "接收方"),
     Column("status", "状态"),
     Column("attempts", "尝试", "right"),
+    Column("waiting_for", "待补"),
 )
 
 
@@ -42,7 +43,9 @@ def notices_list(
     status: Annotated[
         str | None,
         typer.Option(
-            "--status", help="held, digested, pending, sending, sent or dead (dead = gave up)."
+            "--status",
+            help="waiting, held, digested, pending, sending, sent or dead (waiting = a "
+            "document lacking a fact, dead = gave up).",
         ),
     ] = None,
     case: Annotated[
@@ -85,7 +88,9 @@ def notices_show(
         print_json(shape)
         return
     print_listing("table", _NOTICE_COLUMNS, [shape])
-    if shape["last_error"]:
+    if shape["waiting_for"]:
+        sys.stdout.write(f"waiting for 待补: {shape['waiting_for']}\n")
+    elif shape["last_error"]:
         sys.stdout.write(f"last error: {shape['last_error']}\n")
     if shape["text"]:
         sys.stdout.write(str(shape["text"]).rstrip("\n") + "\n")
@@ -98,7 +103,10 @@ def notices_retry(
     at: AtOption = None,
     fmt: ShowFormatOption = "table",
 ) -> None:
-    """Put a dead-lettered (or pending) notice back in the queue, due now, attempts reset."""
+    """Put a dead-lettered (or pending) notice back in the queue, due now, attempts reset.
+
+    A waiting document is checked again: sent on the next delivery if the fact it lacked exists now, else refused (exit 1) naming the fact and the command that supplies it.
+    """
     state = command_state(ctx, fmt)
     from zhiqian.engine.cli.shapes import notice_shape
 

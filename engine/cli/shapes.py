@@ -139,7 +139,7 @@ def _escalations(case: CaseView, tz: tzinfo) -> list[dict[str, Any]]:
 
 
 def event_shape(event: CaseEvent, tz: tzinfo) -> dict[str, Any]:
-    return {
+    shape: dict[str, Any] = {
         "seq": event.seq,
         "event": event.event,
         "label": event.label,
@@ -150,6 +150,10 @@ def event_shape(event: CaseEvent, tz: tzinfo) -> dict[str, Any]:
         "reason": event.reason,
         "rule": event.rule_id,
     }
+    warnings = event.payload.get("warnings")
+    if warnings:  # only where the engine warned (立案 after the day of 受理)
+        shape["warnings"] = list(warnings)
+    return shape
 
 
 def case_detail(
@@ -281,6 +285,8 @@ def explanation_shape(explanation: Explanation, tz: tzinfo) -> dict[str, Any]:
                 "actions": list(e.actions),
                 "basis": e.basis,
                 "source": e.source,
+                "in_force": e.in_force,
+                "out_of_force": e.out_of_force,
             }
             for e in explanation.escalations
         ],
@@ -321,4 +327,6 @@ def notice_shape(notice: Any) -> dict[str, Any]:
         "recipient": notice.recipient,
         "status": notice.status,
         "attempts": int(notice.attempts),
+        # a document not issued yet: the fact it lacks and the command that supplies it
+        "waiting_for": notice.last_error if notice.status == "waiting" else None,
     }

@@ -41,6 +41,7 @@ from zhiqian.engine.domain.clocks import (
     ClockState,
     evaluate_clocks,
     extend_clock,
+    same_day_warnings,
     warning_moments,
 )
 from zhiqian.engine.domain.governing import Governing, Packs
@@ -158,6 +159,12 @@ def change_case(
         raise TransitionRefused(
             case=case_id, event=event, state=case.state, why=f"unknown event; known: {known}"
         )
+    payload = dict(effect.payload) if effect is not None else {}
+    # An act the law wants on the day a clock was met, done later (立案 after the day of 受理):
+    # done all the same, and its event says so for the clerk and the audit.
+    late = same_day_warnings(governing.pack, clocks, event, now)
+    if late:
+        payload["warnings"] = late
     seq = case.version + 1
     ev = event_store.new_event(
         case_id=case_id,
@@ -171,7 +178,7 @@ def change_case(
         rule_id=rule_id,
         pack_name=governing.pack.name,
         pack_version=governing.pack.version,
-        payload=dict(effect.payload) if effect is not None else {},
+        payload=payload,
         prev_hash=case.head_hash,
     )
     values.update(state=dest, version=seq, head_hash=ev["hash"], updated_at=now)
@@ -180,7 +187,7 @@ def change_case(
     # the case's clocks, timers and next event.
     event_store.insert_event(conn, ev, expected=case.version)
     after = replace(case, **values)
-    change = CaseChange(event, source, dest, now)
+    change = CaseChange(event, source, dest, now, received_at=case.received_at)
     changed = move_clocks(conn, governing, after, change, clocks, now=now, effect=effect)
     return Changed(case=after, clocks={**clocks, **changed})
 

@@ -264,7 +264,7 @@ def _take_referral_no(
     year = now.astimezone(governing.pack.timezone).year
     division = case.handling_region
     number = sequence_store.next_document_no(
-        conn, division=division, kind="police_referral", year=year
+        conn, division=division, kind="refer_police", year=year
     )
     return referral_document_no(division, year, number)
 

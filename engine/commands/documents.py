@@ -224,10 +224,22 @@ class NoticeContexts:
             ctx["basis"] = basis
         return ctx
 
-    def rule_reminder(self, spec: EscalationSpec) -> dict[str, Any]:
-        """催办提醒 a rule issues: its label, due when the clock it reads runs out (or today)."""
+    def urgent_clocks(self, spec: EscalationSpec) -> list[ClockState]:
+        """The clocks a rule reads, the breached and warned ones first, earliest deadline first."""
         read = [self.clocks[c] for c in sorted(spec.condition.clocks) if c in self.clocks]
-        due = next((c.deadline_at for c in read if c.deadline_at is not None), self.now)
+        far = datetime.max.replace(tzinfo=UTC)
+
+        def urgency(clock: ClockState) -> tuple[int, datetime]:
+            status = derived_status(clock, self.now)
+            rank = 0 if status == "breached" else 1 if status == "warned" else 2
+            return rank, clock.deadline_at or far
+
+        return sorted(read, key=urgency)
+
+    def rule_reminder(self, spec: EscalationSpec) -> dict[str, Any]:
+        """催办提醒 a rule issues: its label, due when the most urgent clock it reads runs out
+        (or today)."""
+        due = next((c.deadline_at for c in self.urgent_clocks(spec) if c.deadline_at), self.now)
         return self.report_reminder(spec.label, due, basis=spec.basis)
 
     def decision_reminder(self, decision: DecisionRecord, decider: str) -> dict[str, Any]:
@@ -272,22 +284,30 @@ class NoticeContexts:
     # -- facts a document may wait for ---------------------------------------------------------
 
     def order_facts(self) -> dict[str, Any] | None:
-        """The 责令支付 order's document facts as a clerk recorded them (``register_order``,
-        or the order's own parameters), or None when its 文号 was never recorded."""
-        for event in (REGISTER_ORDER, "order_payment"):
+        """The 责令支付 order's document facts as a clerk recorded them — with the order
+        (``order_payment``'s parameters) or afterwards (``register_order``, which wins field by
+        field) — or None while its 文号 was never recorded."""
+        recorded: dict[str, str] = {}
+        for event in ("order_payment", REGISTER_ORDER):
             found = self._last_event(event)
             payload: Mapping[str, Any] = found.payload if found is not None else {}
-            number = str(payload.get("doc_no") or payload.get("no") or "").strip()
-            if number:
-                out: dict[str, Any] = {
-                    "order_no": number,
-                    "order_doc_type": str(payload.get("doc_type") or _DEFAULT_ORDER_DOC),
-                }
-                method = str(payload.get("method") or "").strip()
-                if method:
-                    out["order_service_method"] = method
-                return out
-        return None
+            for key, names in (
+                ("no", ("doc_no", "no")),
+                ("type", ("doc_type",)),
+                ("method", ("method",)),
+            ):
+                value = next((str(payload[n]).strip() for n in names if payload.get(n)), "")
+                if value:
+                    recorded[key] = value
+        if not recorded.get("no"):
+            return None
+        out: dict[str, Any] = {
+            "order_no": recorded["no"],
+            "order_doc_type": recorded.get("type") or _DEFAULT_ORDER_DOC,
+        }
+        if recorded.get("method"):
+            out["order_service_method"] = recorded["method"]
+        return out
 
     def leader_facts(self, division: str, title: str) -> dict[str, Any] | None:
         """The 包案 leader's name: the case's, if a person is named, else the directory's."""
@@ -317,7 +337,9 @@ class NoticeContexts:
         for fact in waiting.get("facts", ()):
             found: dict[str, Any] | None = None
             if fact == "order":
-                found = self.order_facts()
+                dates = self._order_dates()
+                facts = self.order_facts()
+                found = {**dates, **facts} if facts and "order_due_date" in dates else None
             elif fact == "leader":
                 found = self.leader_facts(
                     str(waiting.get("division") or self.row.handling_region),

@@ -61,6 +61,8 @@ def open_case(
             "contracted_migrant_workers": complaint.contracted_migrant_workers,
             "amount": complaint.amount,
             "migrant_amount": complaint.migrant_amount,
+            "largest_owed": complaint.largest_owed,
+            "largest_owed_months": complaint.largest_owed_months,
             "complainant_name": complaint.complainant.name,
             "complainant_phone": complaint.complainant.phone,
             "complainant_id_number": complaint.complainant.id_number,
@@ -90,6 +92,8 @@ def open_case(
     case_store.set_head(conn, case.id, event["hash"])
     case = replace(case, head_hash=event["hash"])
     # Clocks count from when the complaint was received, not from when it was keyed in.
-    change = CaseChange(RECEIVED, None, initial, complaint.received_at)
+    change = CaseChange(
+        RECEIVED, None, initial, complaint.received_at, received_at=complaint.received_at
+    )
     clocks = move_clocks(conn, governing, case, change, {}, now=now)
     return Changed(case=case, clocks=clocks)

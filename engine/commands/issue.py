@@ -26,8 +26,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, Final
 
 import sqlalchemy as sa
@@ -39,7 +38,7 @@ from zhiqian.engine.commands.documents import (
     decision_template,
 )
 from zhiqian.engine.commands.notices import context_missing, queue_notice
-from zhiqian.engine.domain.clocks import ClockState
+from zhiqian.engine.domain.clocks import ClockState, derived_status
 from zhiqian.engine.domain.documents import (
     ACT_LABELS,
     FACTS,
@@ -72,7 +71,9 @@ _log = logging.getLogger("zhiqian.notices")
 HANDLER_ROLE: Final = "handler"  # the pack role of the case's handler (a copy of 领导包案通知)
 POLICE_ROLE: Final = "police"  # a pack role for the police office, where a pack routes one
 _FACT_KEYS: Final[Mapping[str, frozenset[str]]] = {
-    "order": frozenset({"order_no", "order_doc_type", "order_served_on", "order_due_date"}),
+    "order": frozenset(
+        {"order_no", "order_doc_type", "order_served_on", "order_due_date", "amount_unpaid"}
+    ),
     "leader": frozenset({"leader_name"}),
     "document_no": frozenset({"document_no"}),
 }
@@ -128,13 +129,38 @@ class NoticeIssuer:
             )
         pack = governing.pack
         builder = NoticeContexts(conn, governing, row, clocks, now, self.router)
+        recipients = [r for role in roles for r in self.router.recipients(pack, row, role)]
+        cycle = str(facts.get("cycle_key", "-"))
+        if tid == REMINDER:
+            # a clock the rule reads that is an undecided decision's: remind its decider
+            urgent = [
+                c
+                for c in builder.urgent_clocks(spec)
+                if derived_status(c, now) in ("breached", "warned")
+            ]
+            pending = [d for c in urgent if (d := self._pending_decision(conn, row, c))]
+            for decision in pending:
+                deciders, decider_name = self._decider(pack, row, decision)
+                draft = Draft(REMINDER, builder.decision_reminder(decision, decider_name))
+                self._queue(
+                    conn,
+                    pack,
+                    row,
+                    draft,
+                    [*deciders, *recipients],
+                    rule_id=spec.id,
+                    cycle=f"{cycle}:decision:{decision.id}",
+                    now=now,
+                    issued=issued,
+                )
+            if pending:
+                return issued
         if tid == OVERDUE_WARNING:
             context = builder.rule_warning(spec)
         elif tid == REMINDER:
             context = builder.rule_reminder(spec)
         else:
             context = builder.advice(spec)
-        recipients = [r for role in roles for r in self.router.recipients(pack, row, role)]
         return self._queue(
             conn,
             pack,
@@ -142,7 +168,7 @@ class NoticeIssuer:
             Draft(tid, context),
             recipients,
             rule_id=spec.id,
-            cycle=str(facts.get("cycle_key", "-")),
+            cycle=cycle,
             now=now,
             issued=issued,
         )
@@ -167,7 +193,7 @@ class NoticeIssuer:
 
         A follow-up report (``clock`` None, ``label`` and ``due`` given) is a 催办提醒. A clock
         that is the legal clock of an undecided decision (``decision``, or found by the
-        ``propose_<act>`` event that started it) gives the decider a 催办提醒 "请于…前作出决定"
+        case's pending decisions) gives the decider a 催办提醒 "请于…前作出决定"
         (and the roles the same). Any other clock gives the roles a 超期预警."""
         governing = self.packs.of(case)
         pack = governing.pack
@@ -453,13 +479,18 @@ class NoticeIssuer:
     def _pending_decision(
         self, conn: sa.Connection, case: CaseRecord, clock: ClockState
     ) -> DecisionRecord | None:
-        """The undecided decision whose legal clock ``clock`` is, or None. Matched on the
-        clock's id as the decision recorded it, never on times alone: a 责令支付 order served in
-        the same second as a rule's proposal is no decision, and its warning stays a 超期预警."""
-        for decision in decision_store.of_case(conn, case.id):
-            if decision.status == decision_store.PENDING and decision.clock_id == clock.clock_id:
-                return replace(decision, due_at=clock.deadline_at or decision.due_at)
-        return None
+        """The undecided decision whose legal clock ``clock`` is (the latest proposed, where a
+        clock of that id served several), or None."""
+        pending = [
+            d
+            for d in decision_store.of_case(conn, case.id)
+            if d.status == decision_store.PENDING and d.clock_id == clock.clock_id
+        ]
+        started = [
+            d for d in pending if abs(d.proposed_at - clock.started_at) <= timedelta(seconds=1)
+        ]
+        chosen = started or pending
+        return max(chosen, key=lambda d: d.proposed_seq) if chosen else None
 
     # -- queueing -------------------------------------------------------------------------------------
 
@@ -481,7 +512,6 @@ class NoticeIssuer:
         digest role), waiting (a fact missing) or pending."""
         issued = issued if issued is not None else Issued()
         digest = pack.routing.digest
-        seen: set[tuple[str, str, str]] = set()
         context = dict(draft.context)
         reason: str | None = None
         exempt: frozenset[str] = frozenset()
@@ -489,17 +519,18 @@ class NoticeIssuer:
             reason = "；".join(FACTS[m].reason(case.ref) for m in draft.missing)
             context[WAITING_KEY] = {**draft.lookup, "facts": list(draft.missing)}
             exempt = frozenset().union(*(_FACT_KEYS[m] for m in draft.missing))
+        # One copy per recipient and channel: two roles (or two channels that both fell back
+        # to the log) reaching the same address are one notice, whose note keeps every reason.
+        copies: dict[tuple[str, str], tuple[Recipient, list[str]]] = {}
         for recipient in recipients:
-            # A copy that fell back to the log stands for the channel it could not use (its key
-            # and note name it): two such copies are two undelivered channels, not one address.
             same = (
                 recipient.channel,
                 recipient.address or f"{recipient.division}|{recipient.name}",
-                recipient.key if recipient.note else "",
             )
-            if same in seen:
-                continue  # one copy per recipient and channel
-            seen.add(same)
+            kept = copies.setdefault(same, (recipient, []))
+            if recipient.note and recipient.note not in kept[1]:
+                kept[1].append(recipient.note)
+        for recipient, reasons in copies.values():
             hold = (
                 draft.template == OVERDUE_WARNING
                 and reason is None
@@ -510,7 +541,7 @@ class NoticeIssuer:
             copy = dict(context)
             if draft.template == OVERDUE_WARNING:
                 copy["recipient_office"] = office_name(recipient.division)
-            notes = "；".join(n for n in (recipient.note, note) if n) or None
+            notes = "；".join([*reasons, *([note] if note else [])]) or None
             notice_id = queue_notice(
                 conn,
                 case_id=case.id,

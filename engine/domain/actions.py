@@ -8,7 +8,7 @@ event row, so an action either happens completely or not at all.
 Built-in actions (``zhiqian.rules.schema.INTERNAL_EVENTS``): file 立案, order_payment 责令支付,
 extend 延期, raise_level 提级办理, assign_leader 领导包案, refer_police 移送公安, supervise 挂牌督办,
 require_report 报告进展. Outcome facts the official reports count: find_arrears 查实欠薪,
-amend_arrears 核定欠薪人数和金额, record_contracts 签订劳动合同人数, recover 追发工资及赔偿金 (and
+amend_arrears 核定欠薪人数和金额, record_arrears 核定单个劳动者欠薪, record_contracts 签订劳动合同人数, recover 追发工资及赔偿金 (and
 revoke_recover for one recorded by mistake), resolve_without_filing 协调解决, order_correct 责令改正,
 decide 行政处理决定, penalize 行政处罚决定, police_filed 公安立案, blacklist 列入失信名单,
 publicise 公布违法行为. Payments and numbered documents are counted once
@@ -26,7 +26,14 @@ from typing import Any
 
 from zhiqian.engine.domain import outcomes
 from zhiqian.engine.domain.clocks import ClockState, Extension, derived_status
-from zhiqian.engine.domain.intake import MAX_AMOUNT, MAX_WORKERS, Flag
+from zhiqian.engine.domain.context import owed_to_one
+from zhiqian.engine.domain.intake import (
+    MAX_AMOUNT,
+    MAX_WORKERS,
+    Flag,
+    largest_owed_problem,
+    months_problem,
+)
 from zhiqian.errors import Refused
 from zhiqian.rules.divisions import level_of, name_path, parent
 from zhiqian.rules.limits import parse_limit
@@ -62,6 +69,7 @@ ACTION_LABELS: Mapping[str, str] = {
     "amend_arrears": "核定欠薪人数和金额",
     "record_contracts": "登记农民工签订劳动合同人数",
     "order_correct": "责令改正",
+    "record_arrears": "核定单个劳动者欠薪数额和月数",
     "resolve_without_filing": "协调解决（未立案）",
     "decide": "作出行政处理决定",
     "penalize": "作出行政处罚决定",
@@ -262,7 +270,15 @@ def _assign_leader(row: CaseRecord, params: Mapping[str, Any], **_: Any) -> Acti
 def referral_preconditions(
     row: CaseRecord, *, pack: RulePack, clocks: Mapping[str, ClockState], at: datetime
 ) -> list[str]:
-    """What is still missing before a 移送公安 (法释〔2013〕3号 Art. 3–4); empty = all met."""
+    """What is still missing before a 移送公安 (法释〔2013〕3号 Art. 3–4); empty = all met.
+
+    数额较大 (第三条) is one of two branches: (一) ONE worker owed the pay of three months or
+    more, at least the single line — read from what one worker is owed (``owed_to_one``), never
+    from the case total; (二) ten workers or more owed at least the group line in all. Both
+    count only after a 责令支付 order was served and its period passed unpaid (第四条). "以上"
+    includes the figure itself (《刑法》第九十九条). Unknown figures meet nothing: the message
+    says what to record.
+    """
     missing: list[str] = []
     order = clocks.get("order_payment")
     if order is None:
@@ -273,16 +289,35 @@ def referral_preconditions(
     group_workers = int(p.get("crime_group_workers", 10))
     group = Decimal(str(p.get("crime_threshold_group", 30000)))
     single = Decimal(str(p.get("crime_threshold_single", 5000)))
+    months_needed = int(p.get("crime_single_months", 3))
     amount = Decimal(row.amount)
-    flags = set(row.flags or ())
-    if not (
-        (row.workers >= group_workers and amount >= group)
-        or ("arrears_3_months" in flags and amount >= single)
-    ):
-        missing.append(
-            f"amount below the 数额较大 screening line ({group_workers}+ workers and ≥{group} yuan, "
-            f"or one worker ≥3 months and ≥{single} yuan)"
+    owed, months = owed_to_one(row)
+    group_met = row.workers >= group_workers and amount >= group
+    single_met = (
+        owed is not None and months is not None and owed >= single and months >= months_needed
+    )
+    if group_met or single_met:
+        return missing
+    if row.workers >= group_workers:
+        group_text = f"{row.workers} workers are owed {amount} yuan in all, below {group}"
+    else:
+        group_text = f"{row.workers} workers, fewer than the {group_workers} of branch (二)"
+    if owed is None:
+        single_text = (
+            "what one worker is owed is not recorded (record_arrears largest_owed=… months=…)"
         )
+    elif months is None:
+        single_text = (
+            f"one worker is owed {owed} yuan, for months not recorded (record_arrears months=…)"
+        )
+    else:
+        single_text = f"one worker is owed {owed} yuan for {months} months"
+    missing.append(
+        "数额较大 not reached (法释〔2013〕3号 第三条): "
+        f"branch (一) needs one worker owed ≥{single} yuan for ≥{months_needed} months — "
+        f"{single_text}; branch (二) needs ≥{group_workers} workers owed ≥{group} yuan in all — "
+        f"{group_text}"
+    )
     return missing
 
 
@@ -346,6 +381,48 @@ def _recommend(row: CaseRecord, params: Mapping[str, Any], **_: Any) -> ActionEf
     are not met yet): recorded in the log, nothing else changes."""
     _need(params, "event", "recommend")
     return ActionEffect(payload={k: str(v) for k, v in params.items()})
+
+
+def _record_arrears(row: CaseRecord, params: Mapping[str, Any], **_: Any) -> ActionEffect:
+    """核定单个劳动者欠薪: what the worker owed the most is owed (``largest_owed``, yuan) and
+    for how many months of pay (``months``), as verification established them — the facts
+    法释〔2013〕3号 第三条（一） needs. Either may be given alone (the other stays as it is); a
+    later finding replaces an earlier one, and each stays in the case's log with what it
+    replaced. The same checks as at intake: at most the total, at least the average."""
+    given = {k for k in ("largest_owed", "months") if str(params.get(k, "")).strip()}
+    if not given:
+        raise Refused(
+            "record_arrears: give largest_owed (the most owed to one worker, yuan) and/or "
+            "months (the months of pay owed to that worker)"
+        )
+    owed = row.largest_owed
+    if "largest_owed" in given:
+        owed = _money(params, "largest_owed", "record_arrears")
+        problem = largest_owed_problem(owed, amount=Decimal(row.amount), workers=row.workers)
+        if problem is not None:
+            raise Refused(f"record_arrears: largest_owed: {problem}")
+    months = row.largest_owed_months
+    if "months" in given:
+        months = _count(params, "months", "record_arrears")
+        problem = months_problem(months)
+        if problem is not None:
+            raise Refused(f"record_arrears: months: {problem}")
+        if owed is None and row.workers != 1:
+            raise Refused(
+                "record_arrears: months are those of the worker owed the most: give "
+                "largest_owed too (with one worker, the case's amount is that worker's)"
+            )
+    return ActionEffect(
+        values={"largest_owed": owed, "largest_owed_months": months},
+        payload={
+            "largest_owed": None if owed is None else str(owed),
+            "months": months,
+            "before": {
+                "largest_owed": None if row.largest_owed is None else str(row.largest_owed),
+                "months": row.largest_owed_months,
+            },
+        },
+    )
 
 
 def _decision_step(row: CaseRecord, params: Mapping[str, Any], **_: Any) -> ActionEffect:
@@ -761,6 +838,7 @@ _HANDLERS: Mapping[str, Any] = {
     "revoke_recover": _revoke_recover,
     "amend_arrears": _amend_arrears,
     "record_contracts": _record_contracts,
+    "record_arrears": _record_arrears,
     "police_filed": _police_filed,
     "flag": _set_flag,
     "recommend": _recommend,

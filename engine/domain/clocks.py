@@ -16,6 +16,13 @@ A trigger fires on ``on_event`` (the change's event), ``on_enter`` (state entere
 ``on_leave`` (state left), and its ``when`` condition (alone: whenever it holds on a change;
 together with the others: as an extra requirement).
 
+Which cases a clock is for (checked by **start** and **reset**, both of which begin a cycle):
+the clock's ``in_force`` window must cover the local day of the change's moment — for the
+receipt, the day the complaint was received, not the day it was keyed in — and the start's
+``channel`` / ``unless_channel`` / ``received_between`` must admit the case. A clock whose rule is
+not in force simply does not start (a Yunnan case handled in 2024 gets no "2022年春节前" clock);
+one already running goes on to its end under the rule that started it.
+
 Statuses stored: running, paused, stopped, cancelled. ``warned`` and ``breached`` are derived —
 from the warnings fired and from the deadline against "now" — for conditions and displays.
 """
@@ -45,6 +52,7 @@ __all__ = [
     "evaluate_clocks",
     "extend_clock",
     "recompute",
+    "same_day_warnings",
     "warning_moments",
 ]
 
@@ -54,12 +62,18 @@ ACTIVE = frozenset({RUNNING, PAUSED})
 
 @dataclass(frozen=True, slots=True)
 class CaseChange:
-    """One change of a case as clocks see it."""
+    """One change of a case as clocks see it.
+
+    ``at`` is the moment the clocks count from: the event's time, and for the receipt the
+    moment the complaint was received. ``received_at`` is the case's receipt, which the starts'
+    ``received_between`` test; None means ``at`` (exact for the receipt itself — a caller
+    replaying later changes passes the case's own)."""
 
     event: str
     from_state: str | None
     to_state: str
     at: datetime
+    received_at: datetime | None = None
 
 
 # The stored clock is the domain's clock state: one typed record, read and written as is.
@@ -97,6 +111,15 @@ def _fires(trigger: Trigger | None, change: CaseChange, ctx: ConditionContext) -
     if condition is None:
         return has_event_part
     return condition.evaluate(ctx)
+
+
+def _begins(spec: ClockSpec, change: CaseChange, ctx: ConditionContext, tz: tzinfo) -> bool:
+    """Whether a new cycle of ``spec`` may begin on this change: its rule is in force on the
+    change's day and its start is for this case (channel, receipt day)."""
+    if spec.in_force is not None and not spec.in_force.covers(change.at.astimezone(tz).date()):
+        return False
+    received = change.received_at or change.at
+    return spec.start.admits(ctx.channel, received.astimezone(tz).date())
 
 
 # -- deadlines ---------------------------------------------------------------------------------
@@ -238,6 +261,7 @@ def evaluate_clocks(
     """
     changed: dict[str, ClockState] = {}
     at = change.at
+    tz = pack.timezone
     for spec in pack.clocks:
         state = clocks.get(spec.id)
         before = state
@@ -245,7 +269,7 @@ def evaluate_clocks(
             state = _end(state, CANCELLED, at)
         if state is not None and state.active and _fires(spec.stop, change, ctx):
             state = _end(state, STOPPED, at)
-        if state is not None and _fires(spec.reset, change, ctx):
+        if state is not None and _fires(spec.reset, change, ctx) and _begins(spec, change, ctx, tz):
             state = ClockState(
                 clock_id=spec.id,
                 cycle=state.cycle + 1,
@@ -263,7 +287,7 @@ def evaluate_clocks(
                 paused_since=None,
                 pauses=(*state.pauses, (state.paused_since, at)),
             )
-        if state is None and _fires(spec.start, change, ctx):
+        if state is None and _fires(spec.start, change, ctx) and _begins(spec, change, ctx, tz):
             state = ClockState(
                 clock_id=spec.id,
                 started_at=at,
@@ -322,6 +346,29 @@ def extend_clock(
         )
     extended = replace(state, extensions=(*state.extensions, extension))
     return recompute(spec, extended, pack=pack, calendar=calendar)
+
+
+def same_day_warnings(
+    pack: RulePack, clocks: Mapping[str, ClockState], event: str, at: datetime
+) -> list[str]:
+    """Warnings for ``event`` done at ``at`` on a later day than a clock it should follow on
+    the same day (``same_day``) was met — 立案 after the day of 受理 (若干规定 第十八条). Empty
+    when on time, when that clock is not met yet (filed before acceptance was decided: filing
+    is the acceptance) or when the case has no such clock (an inspection)."""
+    tz = pack.timezone
+    out: list[str] = []
+    for spec in pack.clocks:
+        rule = spec.same_day
+        if rule is None or rule.event != event:
+            continue
+        state = clocks.get(spec.id)
+        if state is None or state.status != STOPPED or state.ended_at is None:
+            continue
+        met_on = state.ended_at.astimezone(tz).date()
+        on = at.astimezone(tz).date()
+        if on > met_on:
+            out.append(f"{rule.warning}：{met_on.isoformat()} → {on.isoformat()}")
+    return out
 
 
 def condition_clocks(states: Sequence[ClockState], now: datetime) -> dict[str, str]:

@@ -3,14 +3,27 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import date, datetime, time, timedelta
+from datetime import datetime, time
+from decimal import Decimal
 
 from zhiqian.rules.calendar import LegalCalendar
 from zhiqian.rules.conditions import ConditionContext
+from zhiqian.rules.duties import campaign_last_day
 from zhiqian.rules.loader import RulePack
 from zhiqian.store.records import CaseRecord
 
-__all__ = ["campaign_window", "case_context"]
+__all__ = ["campaign_window", "case_context", "owed_to_one"]
+
+
+def owed_to_one(row: CaseRecord) -> tuple[Decimal | None, int | None]:
+    """What one worker is owed and for how many months of pay (法释〔2013〕3号 第三条（一）), as
+    far as the case knows: the recorded figures (intake or ``record_arrears``); with a single
+    worker and no figure recorded, what the case owes is what that one worker is owed. Months
+    are only ever the recorded ones: None = unknown, never a guessed 0."""
+    owed = row.largest_owed
+    if owed is None and row.workers == 1:
+        owed = Decimal(row.amount)
+    return owed, row.largest_owed_months
 
 
 def campaign_window(
@@ -26,16 +39,7 @@ def campaign_window(
         return None, None
     tz = pack.timezone
     start = datetime.combine(effective.from_, time.min, tzinfo=tz)
-    to = effective.to
-    end_date: date | None
-    if to == "spring_festival":
-        year = effective.from_.year + 1 if effective.from_.month >= 3 else effective.from_.year
-        break_start, _assumed = calendar.spring_festival_break_start(year)
-        end_date = break_start - timedelta(days=1)
-    elif to == "new_year":
-        end_date = date(effective.from_.year, 12, 31)
-    else:
-        end_date = to
+    end_date = campaign_last_day(effective, calendar)
     end = datetime.combine(end_date, time.max, tzinfo=tz) if end_date else None
     return start, end
 
@@ -50,6 +54,7 @@ def case_context(
     campaign: tuple[datetime | None, datetime | None] = (None, None),
 ) -> ConditionContext:
     """The condition context of a case row (``state`` overrides the row's, e.g. after a move)."""
+    largest_owed, largest_owed_months = owed_to_one(row)
     return ConditionContext(
         level=row.level,
         region=row.handling_region,
@@ -58,6 +63,8 @@ def case_context(
         migrant_workers=row.migrant_workers,
         amount=row.amount,
         migrant_amount=row.migrant_amount,
+        largest_owed=largest_owed,
+        largest_owed_months=largest_owed_months,
         flags=tuple(row.flags or ()),
         project_kind=row.project_kind,
         employer_category=row.employer_category,

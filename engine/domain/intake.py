@@ -13,6 +13,8 @@ Other systems post complaints as JSON with these field names::
       "contracted_migrant_workers": 6,            # of them with a written labour contract; omit
                                                   # or null when not known (附件2 column 4)
       "amount": "186000.00", "migrant_amount": "150000",  # yuan, decimal strings (ints accepted)
+      "largest_owed": "16000.00", "largest_owed_months": 4,  # optional: the most owed to ONE
+                                                  # worker and that worker's months of pay owed
       "complainant": {"name": "张三", "phone": "13812345678", "id_number": "…"},
       "flags": ["collective"],                    # collective, malicious, absconded, sensitive
       "summary": "…"
@@ -27,6 +29,11 @@ Other systems post complaints as JSON with these field names::
 - ``employer.uscc`` may be null (a 包工头 or an unregistered workshop has none; complainants
   often do not know it) and ``complainant.id_number`` may be null (hotline callers rarely give
   it); when given, both must pass their check digits;
+- ``largest_owed`` / ``largest_owed_months`` are optional (null or left out = not known yet;
+  ``record_arrears`` records them during verification): the one-worker branch of
+  法释〔2013〕3号 第三条 reads them. The most owed to one worker lies between the average and the
+  total (with one worker, it is the total); the months are those of that worker, so without
+  ``largest_owed`` they are refused unless the case has one worker;
 - identifiers are trimmed and upper-cased, phone numbers put in one shape (``13812345678``,
   ``0351-1234567``), flags de-duplicated; nothing else is changed;
 - values of ``complainant.*`` are masked in the problems too: an error message is an output.
@@ -39,7 +46,7 @@ import math
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import date, datetime
-from decimal import Decimal, InvalidOperation
+from decimal import ROUND_DOWN, Decimal, InvalidOperation
 from enum import StrEnum
 from typing import Annotated, Any, Literal, overload
 from zoneinfo import ZoneInfo
@@ -71,9 +78,11 @@ __all__ = [
     "Flag",
     "Project",
     "ProjectKind",
+    "largest_owed_problem",
     "mask_id_number",
     "mask_name",
     "mask_phone",
+    "months_problem",
     "parse_batch",
     "parse_complaint",
     "read_records",
@@ -84,6 +93,9 @@ SHANGHAI = ZoneInfo("Asia/Shanghai")
 # The largest amount accepted: 10^12 yuan fits NUMERIC(14, 2) and is far above any real case.
 MAX_AMOUNT = Decimal("999999999999.99")
 MAX_WORKERS = 1_000_000
+# Months of pay owed to one worker: 50 years is far above any real case and catches typing errors
+# (a 2019 → 201,900 slip) before a rule compares it.
+MAX_MONTHS = 600
 # Dates outside these years are typing errors (the People's Republic's labour law has no earlier
 # cases; 2100 is past any deadline we compute) and some overflow time-zone arithmetic.
 MIN_YEAR, MAX_YEAR = 1949, 2100
@@ -133,17 +145,24 @@ class ProjectKind(_Labelled):
 
 
 class Flag(_Labelled):
-    """Facts that rules read (``"x" in flags``). The last four are usually learnt while the case
-    is verified and set with the ``flag`` action, but a referring system may already know them."""
+    """Facts that rules read (``"x" in flags``). The last five are usually learnt while the case
+    is verified and set with the ``flag`` action, but a referring system may already know them.
+
+    ``collective`` is a collective complaint (集体投诉/群体性欠薪); ``serious_impact`` is the fact
+    人社部令第45号 第五条（二） needs beside a 群体性 or 极端 incident: that it caused serious bad
+    social impact — a judgement a clerk records, never inferred from the headcount."""
 
     COLLECTIVE = "collective"
     MALICIOUS = "malicious"
     ABSCONDED = "absconded"
     SENSITIVE = "sensitive"
+    # Kept for the systems that send it; no shipped rule reads it any more: the one-worker branch
+    # of 法释〔2013〕3号 第三条 needs the months of ONE worker (``largest_owed_months``).
     ARREARS_3_MONTHS = "arrears_3_months"
     EXTREME = "extreme"
     CANNOT_PAY = "cannot_pay"
     OLD_CASE = "old_case"
+    SERIOUS_IMPACT = "serious_impact"
 
 
 _LABELS: dict[type[_Labelled], dict[str, str]] = {
@@ -176,6 +195,7 @@ _LABELS: dict[type[_Labelled], dict[str, str]] = {
         Flag.EXTREME.value: "极端事件",
         Flag.CANNOT_PAY.value: "用人单位一时难以支付",
         Flag.OLD_CASE.value: "久拖未决的陈案",
+        Flag.SERIOUS_IMPACT.value: "造成严重不良社会影响",
     },
 }
 
@@ -409,6 +429,10 @@ def _whole(value: object, what: str) -> int:
     return value
 
 
+def _optional_amount(value: object) -> Decimal | None:
+    return None if value is None else _amount(value)
+
+
 def _count(what: str) -> BeforeValidator:
     return BeforeValidator(lambda value: _whole(value, what))
 
@@ -451,6 +475,74 @@ def _migrant_amount(value: Decimal, info: ValidationInfo) -> Decimal:
     amount = info.data.get("amount")
     if isinstance(amount, Decimal) and value > amount:
         raise _bad(f"the migrant workers' {value} yuan is more than the {amount} yuan in total")
+    return value
+
+
+def largest_owed_problem(owed: Decimal, *, amount: Decimal, workers: int) -> str | None:
+    """Why ``owed`` cannot be the most owed to one worker of a case owing ``amount`` to
+    ``workers`` workers, or None: more than 0, at most the total, at least the average (a
+    maximum is never below the mean), and the total itself when there is one worker. Shared by
+    intake and the ``record_arrears`` action, so both refuse the same figures."""
+    if owed <= 0:
+        return "the most owed to one worker must be more than 0; leave it out if unknown"
+    if owed > amount:
+        return f"{owed} yuan owed to one worker is more than the {amount} yuan owed in all"
+    if workers == 1 and owed != amount:
+        return f"the case has one worker, owed {amount} yuan: what that worker is owed is {amount}"
+    average = (amount / workers).quantize(Decimal("0.01"), rounding=ROUND_DOWN)
+    if owed < average:
+        return (
+            f"{owed} yuan is less than the average owed ({amount} yuan / {workers} workers = "
+            f"{average}): the most owed to one worker cannot be below the average"
+        )
+    return None
+
+
+def months_problem(months: int) -> str | None:
+    """Why ``months`` cannot be the months of pay owed to a worker, or None."""
+    if months < 1:
+        return f"{months} months: the months of pay owed are at least 1"
+    if months > MAX_MONTHS:
+        return f"{months} months is more than {MAX_MONTHS} (50 years); check the figure"
+    return None
+
+
+def _largest_owed(value: Decimal | None, info: ValidationInfo) -> Decimal | None:
+    if value is None:
+        return None
+    amount, workers = info.data.get("amount"), info.data.get("workers")
+    if not isinstance(amount, Decimal) or not isinstance(workers, int) or workers < 1:
+        if value <= 0:
+            raise _bad("the most owed to one worker must be more than 0; leave it out if unknown")
+        return value  # the total or the count is wrong itself: reported on its own field
+    problem = largest_owed_problem(value, amount=amount, workers=workers)
+    if problem is not None:
+        raise _bad(problem)
+    return value
+
+
+def _months(value: object) -> int | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise _bad(
+            "largest_owed_months must be a whole number of months (a JSON integer), "
+            f"not {_type_name(value)}"
+        )
+    problem = months_problem(value)
+    if problem is not None:
+        raise _bad(problem)
+    return value
+
+
+def _months_of_whom(value: int | None, info: ValidationInfo) -> int | None:
+    if value is None or "largest_owed" not in info.data:
+        return value  # largest_owed was refused: its own problem says why
+    if info.data["largest_owed"] is None and info.data.get("workers") != 1:
+        raise _bad(
+            "largest_owed_months are the months of the worker owed the most: give largest_owed "
+            "too (with one worker, the amount is that worker's)"
+        )
     return value
 
 
@@ -535,6 +627,12 @@ class Complaint(_Model):
     ] = None
     amount: Money
     migrant_amount: Annotated[Decimal, BeforeValidator(_amount), AfterValidator(_migrant_amount)]
+    largest_owed: Annotated[
+        Decimal | None, BeforeValidator(_optional_amount), AfterValidator(_largest_owed)
+    ] = None
+    largest_owed_months: Annotated[
+        int | None, BeforeValidator(_months), AfterValidator(_months_of_whom)
+    ] = None
     complainant: Complainant
     flags: Annotated[
         tuple[Annotated[Flag, _choice(Flag, "flag")], ...],
@@ -550,6 +648,10 @@ class Complaint(_Model):
     @field_serializer("amount", "migrant_amount")
     def _yuan(self, value: Decimal) -> str:
         return f"{value:.2f}"
+
+    @field_serializer("largest_owed")
+    def _yuan_or_null(self, value: Decimal | None) -> str | None:
+        return None if value is None else f"{value:.2f}"
 
     def to_json_dict(self) -> dict[str, Any]:
         """A JSON-safe dict in the intake shape (amounts as strings, times ISO 8601), with the

@@ -137,10 +137,39 @@ class ComplaintIn(_In):
         description="欠薪金额（元），十进制字符串，至多两位小数", examples=["537918.15"]
     )
     migrant_amount: str | int = Field(description="其中农民工欠薪金额（元）", examples=["58153.31"])
+    largest_owed: str | int | None = Field(
+        None,
+        description=(
+            "单个劳动者被拖欠的最高数额（元）；未知可省略或为 null（核实中用 record_arrears 补录）。"
+            "法释〔2013〕3号 第三条第一项（一名劳动者）据此判断"
+        ),
+        examples=["16000.00"],
+    )
+    largest_owed_months: int | None = Field(
+        None,
+        description="该劳动者被拖欠劳动报酬的月数（≥1）；未知可省略或为 null",
+        examples=[4],
+    )
     complainant: ComplainantIn = Field(description="投诉人")
-    flags: list[Literal["collective", "malicious", "absconded", "sensitive"]] = Field(
+    flags: list[
+        Literal[
+            "collective",
+            "malicious",
+            "absconded",
+            "sensitive",
+            "arrears_3_months",
+            "extreme",
+            "cannot_pay",
+            "old_case",
+            "serious_impact",
+        ]
+    ] = Field(
         default_factory=list,
-        description="标记：collective 群体性、malicious 恶意欠薪、absconded 逃匿、sensitive 敏感",
+        description=(
+            "标记：collective 群体性、malicious 恶意欠薪、absconded 逃匿、sensitive 敏感、"
+            "arrears_3_months 拖欠三个月以上、extreme 极端事件、cannot_pay 一时难以支付、"
+            "old_case 陈案、serious_impact 造成严重不良社会影响"
+        ),
     )
     summary: str = Field(description="案情摘要")
 
@@ -368,6 +397,10 @@ class ExplainEscalation(_Out):
     actions: list[str]
     basis: str
     source: str
+    in_force: str | None = Field(None, description="规则施行期间（如“2022-01-01 起”）；null 为不限")
+    out_of_force: str | None = Field(
+        None, description="当日不适用的原因（如“规则 未施行（2022-01-01 起）”）；null 为适用"
+    )
 
 
 class Explanation(_Out):

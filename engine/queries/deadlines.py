@@ -126,6 +126,8 @@ def explain(conn: sa.Connection, packs: Packs, case_id: int, *, now: datetime) -
                 ),
                 basis=esc.basis,
                 source=f"{file}:{line}",
+                in_force=esc.in_force.text_zh() if esc.in_force is not None else None,
+                out_of_force=condition.out_of_force(now) if condition is not None else None,
             )
         )
     return Explanation(

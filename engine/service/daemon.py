@@ -175,6 +175,10 @@ class Daemon:
                     )
                 ]
             )
+        today = now.astimezone(pack.timezone).date()
+        if not report.owed_on(today):  # a campaign's ledger is not owed after the campaign
+            _info("monthly_report_not_owed", report=report.id, day=today.isoformat())
+            return
         _info(
             "monthly_report_due",
             report=report.id,

@@ -18,7 +18,7 @@ def test_each_command_group_is_its_own_module() -> None:
     }
     assert groups == {
         "db": {"zhiqian.engine.cli.db"},
-        "case": {"zhiqian.engine.cli.cases"},
+        "case": {"zhiqian.engine.cli.cases", "zhiqian.engine.cli.decisions"},
         "rules": {"zhiqian.engine.cli.rules"},
         "notices": {"zhiqian.engine.cli.notices"},
         "report": {"zhiqian.engine.cli.reports", "zhiqian.engine.cli.performance"},

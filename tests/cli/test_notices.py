@@ -89,3 +89,54 @@ def test_notices_list_show_retry(outbox: Any) -> None:
     missing = outbox("notices", "show", "99", "-f", "json")
     assert missing.code == 1
     assert outbox("notices", "list", "--status", "bogus").code == 2
+
+
+def test_a_waiting_document_shows_why_and_retry_names_what_is_missing(
+    cli: Any,
+    sqlite_url: str,
+    records_file: Callable[..., Path],
+    quiet: Callable[..., dict[str, Any]],
+) -> None:
+    from zhiqian.engine.commands.notices import queue_notice
+
+    assert cli("case", "add", str(records_file([quiet(0)])), "--at", AT).code == 0
+    reason = "待补：责令支付文书的文号。zhiqian case act ZQ-TEST-000000 register_order --param doc_no=文号"
+    letter = {
+        **WARNING,
+        "document_no": "城区人社移〔2026〕1号",
+        "police_office": "阳泉市公安局城区分局",
+        "workers_involved": 3,
+        "migrant_workers": 3,
+        "amount_owed": "9000.00",
+        "approver": "局长张建国",
+        "approved_on": "2026-11-30",
+        "waiting": {"facts": ["order"], "decision": 1},
+    }
+    with Engine.open(sqlite_url) as engine, engine.bind.begin() as conn:
+        queue_notice(
+            conn,
+            case_id=1,
+            case_ref="ZQ-TEST-000000",
+            rule_id="crime_screen",
+            cycle_key="decision:1:act",
+            template="涉嫌犯罪案件移送书",
+            recipient="county_office@140302",
+            recipient_name="阳泉市城区人力资源和社会保障局",
+            channel="log",
+            address="",
+            context=letter,
+            now=datetime(2026, 12, 1, 1, 0, tzinfo=UTC),
+            waiting=reason,
+            waiting_for={"order_no", "order_doc_type", "order_served_on", "order_due_date",
+                         "amount_unpaid"},
+        )  # fmt: skip
+    (row,) = cli("notices", "list", "--status", "waiting", "-f", "json").json()
+    assert (row["status"], row["waiting_for"]) == ("waiting", reason)
+    assert "待补" in cli("notices", "list").stdout
+    shown = cli("notices", "show", str(row["id"]))
+    assert f"waiting for 待补: {reason}" in shown.stdout
+    assert "（未发出，等待补充事实）" in shown.stdout
+    retried = cli("notices", "retry", str(row["id"]), "--at", AT)
+    assert retried.code == 1
+    assert "still waiting" in retried.stderr
+    assert "register_order" in retried.stderr

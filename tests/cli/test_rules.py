@@ -127,3 +127,22 @@ def test_rules_graph_of_a_pack_with_a_guard(cli: Any, tmp_path: Path) -> None:
     done = cli("--rules", str(path), "rules", "graph")
     assert done.code == 0, done.stderr
     assert "    reviewing --> closed: close 结案" in done.stdout.splitlines()
+
+
+def test_rules_show_says_who_a_clock_is_for_and_when_reports_are_due(cli: Any) -> None:
+    done = cli("--rules", "yunnan-2021", "rules", "show", "--format", "json")
+    assert done.code == 0, done.stderr
+    shown = done.json()
+    clocks = {c["id"]: c for c in shown["clocks"]}
+    assert clocks["campaign"]["in_force"] == {"from": "2021-11-01", "to": "2022-01-30"}
+    assert clocks["acceptance"]["unless_channel"] == ["inspection"]
+    assert clocks["acceptance"]["limit"] == "5 workdays"
+    reports = {r["id"]: r for r in shown["reports"]}
+    assert reports["national_summary"]["due"] == "2022-02-11"
+    assert reports["national_progress"]["due"] == "2022-01-05"
+    table = cli("--rules", "yangquan-2019", "rules", "show", "--format", "csv")
+    rows = table.stdout.splitlines()
+    assert any(
+        r.startswith("report,monthly_ledger,") and "2019-11-15 至 2020-01-23" in r for r in rows
+    )
+    assert any(r.startswith("clock,progress_report,") and "仅 transferred" in r for r in rows)

@@ -49,8 +49,7 @@ OUTWARD_ROUTING = """\
 
 
 def _major(seed: int) -> dict[str, Any]:
-    """A case whose 挂牌督办 the national pack proposes on receipt (100+ workers): the
-    提请决定审批表 to the city office, which decides; and 领导包案, the form to the head (log)."""
+    """A case the national pack supervises on receipt (100+ workers): 督办通知 to the city."""
     return sample_complaint(
         seed,
         workers=120,
@@ -171,12 +170,9 @@ def test_outage_then_recovery_delivers_every_notice_exactly_once(
         for seed in range(5):
             eng.receive(_major(seed))
         outward = [n for n in eng.notices() if n.channel in ("email", "webhook")]
-        assert len(outward) == 10  # 5 提请决定审批表 (挂牌督办) × (email, webhook) to the city
-        assert {(n.template, n.recipient) for n in outward} == {
-            ("提请决定审批表", "city_office@140300")
-        }
+        assert len(outward) == 10  # 5 督办通知 × (email, webhook) to the city office
         first = eng.deliver_notices(notifiers, rng=rng)
-        assert first.sent == 5  # the heads' forms for 领导包案, on the log
+        assert first.sent == 5  # the leaders' log notices
         assert first.retried == 10
         for _ in range(3):  # still down: each pass waits for the back-off
             clock.advance(hours=2)
@@ -205,6 +201,7 @@ def test_backoff_grows_with_jitter_then_dead_letter_and_retry(engine: Engine) ->
     policy = DeliveryPolicy(max_attempts=4, base_delay=60, max_delay=600)
     rng = random.Random(42)
     total = len(engine.notices())
+    assert total > 0
     memory.fail_next(100, retryable=True, detail="remote down")
     delays: list[float] = []
     for attempt in range(1, 5):
@@ -310,12 +307,14 @@ def test_a_role_without_address_goes_to_the_log_and_says_so(db_url: str, pack: P
         install(eng, router=Router(environ={}))
         eng.receive(_major(4))
         city = [n for n in eng.notices() if n.recipient.startswith("city_office@")]
-    # supervise_major proposes 挂牌督办: the city office decides, and gets the 提请决定审批表
-    assert {n.template for n in city} == {"提请决定审批表"}
     assert {n.channel for n in city} == {"log"}
-    assert len(city) == 2  # one per configured channel: nothing silently merged or lost
-    assert all(n.note and "ZQ_CITY" in n.note for n in city)
-    assert sorted("webhook" in (n.note or "") for n in city) == [False, True]  # each names its own
+    # Both configured channels (email, webhook) fall back to the log: one copy there, its note
+    # naming each channel that had no address — nothing lost, nothing sent twice.
+    (logged,) = city
+    assert logged.note is not None
+    assert "ZQ_CITY" in logged.note
+    assert "email" in logged.note
+    assert "webhook" in logged.note
 
 
 def test_division_specific_address_wins(tmp_path: Path) -> None:
@@ -334,6 +333,7 @@ def test_division_specific_address_wins(tmp_path: Path) -> None:
 def test_unique_key_makes_a_second_notice_impossible(engine: Engine) -> None:
     case = engine.receive(_major(5))
     before = len(engine.notices())
+    assert before > 0
     with engine.tx.write() as conn:  # what a second daemon racing this one would try
         from zhiqian.engine.escalation import escalator_of
 
@@ -346,6 +346,7 @@ def test_unique_key_makes_a_second_notice_impossible(engine: Engine) -> None:
 
 def test_file_channel_writes_each_document_once(engine: Engine, tmp_path: Path) -> None:
     engine.receive(_major(6))
+    assert engine.notices()
     folder = tmp_path / "out"
     notifier = FileNotifier(folder)
     assert engine.deliver_notices({"log": notifier, "file": notifier}).sent == len(engine.notices())

@@ -71,3 +71,17 @@ def test_the_job_takes_everything_as_arguments(db_url: str, tmp_path: Path) -> N
 def _cells(path: Path) -> set[str]:
     sheet = openpyxl.load_workbook(path).active
     return {str(c.value) for row in sheet.iter_rows() for c in row if c.value is not None}
+
+
+def test_no_ledger_is_written_outside_the_duty_window(db_url: str, tmp_path: Path) -> None:
+    # 阳泉's 两台账 are owed monthly during the campaign (2019-11-15 … 2020-01-23) only.
+    clock = FrozenClock(datetime(2020, 2, 28, 9, 0, tzinfo=CST))
+    with Engine.open(db_url, create=True, clock=clock, pack="yangquan-2019") as eng:
+        eng.receive(sample_complaint(8, received_at=datetime(2020, 2, 27, 10, tzinfo=CST)))
+        memory = MemoryNotifier()
+        daemon = Daemon(eng, notifiers={"log": memory}, reports_dir=tmp_path)
+        daemon.monthly_job("monthly_ledger")
+        assert list(tmp_path.glob("*.xlsx")) == []
+        clock.set(datetime(2020, 1, 28, 9, 0, tzinfo=CST))  # not owed either: after 01-23
+        daemon.monthly_job("monthly_ledger")
+        assert list(tmp_path.glob("*.xlsx")) == []

@@ -103,6 +103,12 @@ def test_reminder_asks_for_a_report_or_a_decision_and_decides_nothing(renderer, 
     assert "请于2026年3月5日前作出批准或者不批准的决定" in text
     for claim in ("已批准", "决定移送", "现决定", "经批准"):
         assert claim not in text
+    late = renderer.render(kit.make_notice("催办提醒", context=ctx | {"issued_on": "2026-03-09"}))
+    assert "该事项的决定期限已于2026年3月5日届满，至今尚未作出决定。" in late.text
+    assert late.subject.endswith("（已于2026年3月5日到期）")
+    report = kit.contexts["催办提醒"] | {"issued_on": "2026-03-04"}
+    text = renderer.render(kit.make_notice("催办提醒", context=report)).text
+    assert "上述事项已于2026年3月3日到期。请立即办理" in text
 
 
 def test_escalation_notice_goes_from_the_higher_office_to_the_lower(renderer, kit):
@@ -202,7 +208,7 @@ def test_referral_letter_carries_what_the_police_need(renderer, kit):
         "仍未支付劳动报酬人民币320,000.00元",
         "第二百七十六条之一",
         "国务院令第310号",
-        "经本机关负责人局长刘六于2026年2月27日批准",
+        "经本机关负责人（局长刘六）于2026年2月27日批准",
         "3日内作出立案或者不予立案的决定",
         "移送书回执",
         # personal data in full: the police need them

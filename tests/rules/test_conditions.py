@@ -69,7 +69,11 @@ def test_misspelt_field_behind_or_fails_at_compile() -> None:
         ("workers + 1", "a condition must be true or false, this one gives a number"),
         (
             "now > campaign_end",
-            "type error: the operands do not fit (text compared or combined with a number?): right ordered-comparison operand is nullable; discharge with '??' or use '&.' / '&[' for safe navigation",
+            "type error: the right operand may be null (campaign_start, campaign_end, largest_owed, largest_owed_months); discharge it with ??, e.g. (largest_owed ?? 0) >= params.crime_threshold_single (an unknown figure then meets nothing) or now < (campaign_end ?? now)",
+        ),
+        (
+            "largest_owed >= 5000",
+            "type error: the left operand may be null (campaign_start, campaign_end, largest_owed, largest_owed_months); discharge it with ??, e.g. (largest_owed ?? 0) >= params.crime_threshold_single (an unknown figure then meets nothing) or now < (campaign_end ?? now)",
         ),
         (
             'breached("investigaton")',
@@ -182,3 +186,45 @@ def test_from_mapping() -> None:
         ConditionContext.from_mapping({**values, "colour": "red"})
     with pytest.raises(ValueError, match="missing"):
         ConditionContext.from_mapping({"level": "city"})
+
+
+def test_what_one_worker_is_owed_may_be_unknown() -> None:
+    cond = compile_("(largest_owed ?? 0) >= 5000 and (largest_owed_months ?? 0) >= 3")
+    assert cond.names == {"largest_owed", "largest_owed_months"}
+    assert cond.evaluate(ctx()) is False  # not recorded: meets nothing, never a guessed figure
+    assert cond.evaluate(ctx(largest_owed=Decimal("5000.00"), largest_owed_months=3)) is True
+    assert cond.evaluate(ctx(largest_owed=Decimal("4999.99"), largest_owed_months=12)) is False
+    assert cond.evaluate(ctx(largest_owed=Decimal("8000.00"))) is False  # months unknown
+    assert compile_("largest_owed == null").evaluate(ctx()) is True
+
+
+def test_a_condition_knows_the_params_it_reads() -> None:
+    cond = compile_("amount >= params.crime_threshold_group or params.label == 'y'")
+    assert cond.params == {"crime_threshold_group", "label"}
+    assert compile_("workers > 1").params == frozenset()
+
+
+def test_outside_its_dates_in_force_a_condition_is_false() -> None:
+    from datetime import date
+
+    from zhiqian.rules.in_force import InForce
+
+    window = InForce.model_validate({"from": "2022-01-01", "to": "2022-12-31"})
+    cond = compile_("workers >= 10").within([("规则", window)])
+    # ctx() is 2021-12-31 16:30 UTC: already 2022-01-01 in the pack's zone (Asia/Shanghai)
+    assert cond.evaluate(ctx()) is True
+    before = ctx(now=datetime(2021, 12, 31, 15, 59, tzinfo=UTC))  # 23:59 on 31 Dec in Shanghai
+    assert cond.evaluate(before) is False
+    assert cond.holds(before) is True  # the expression itself still holds
+    assert cond.out_of_force(before.now) == "规则 未施行（2022-01-01 至 2022-12-31）"
+    after = datetime(2022, 12, 31, 16, tzinfo=UTC)  # 2023-01-01 00:00 in Shanghai
+    assert cond.out_of_force(after) == "规则 已失效（2022-01-01 至 2022-12-31）"
+    assert cond.evaluate(ctx(now=after)) is False
+    assert window.covers(date(2022, 12, 31))
+    assert not window.covers(date(2023, 1, 1))
+    # every window must cover the day: the rule's and each param's
+    param = InForce.model_validate({"from": "2022-06-01"})
+    both = cond.within([("参数 big", param)])
+    assert both.evaluate(ctx()) is False
+    assert both.out_of_force(ctx().now) == "参数 big 未施行（2022-06-01 起）"
+    assert compile_("workers >= 10").within([]).in_force == ()

@@ -15,7 +15,13 @@ from zhiqian.rules.conditions import compile_condition, regex_problem
 from zhiqian.rules.loader import MAX_PACK_BYTES, PACKS_DIR, check_pack, load_pack
 
 CHILD = (PACKS_DIR / "yangquan-2019.yaml").read_text(encoding="utf-8")
-WHEN = 'when: channel != "transferred"'
+# A clock start of the child pack: each hostile condition takes its place.
+WHEN = "start: {on_event: [received], channel: [transferred]}"
+assert WHEN in CHILD
+
+
+def start_when(condition: str) -> str:
+    return CHILD.replace(WHEN, "start: {on_event: [received], when: " + condition + "}", 1)
 
 
 def laughs() -> str:
@@ -28,15 +34,15 @@ def laughs() -> str:
 
 HOSTILE: dict[str, tuple[Callable[[], str], str]] = {
     "constant regex": (
-        lambda: CHILD.replace(WHEN, 'when: \'"aaaaaaaaaaaaaaaaaaaaaaaaaaa!" =~ "(a+)+$"\''),
+        lambda: start_when('\'"aaaaaaaaaaaaaaaaaaaaaaaaaaa!" =~ "(a+)+$"\''),
         "repeats inside a repetition",
     ),
     "alternatives repeated": (
-        lambda: CHILD.replace(WHEN, "when: 'region =~ \"^(1|14)+$\"'"),
+        lambda: start_when("'region =~ \"^(1|14)+$\"'"),
         "repeats a choice",
     ),
     "division by zero migrants": (
-        lambda: CHILD.replace(WHEN, "when: migrant_amount / migrant_workers > 1000"),
+        lambda: start_when("migrant_amount / migrant_workers > 1000"),
         "no migrant workers",
     ),
     "billion laughs": (laughs, "YAML nodes"),
@@ -143,7 +149,7 @@ def test_ordinary_regexes_compile(condition: str) -> None:
 
 
 def test_a_guarded_division_loads(tmp_path: Path) -> None:
-    guarded = "when: migrant_workers > 0 and migrant_amount / migrant_workers > 1000"
+    guarded = "migrant_workers > 0 and migrant_amount / migrant_workers > 1000"
     path = tmp_path / "guarded.yaml"
-    path.write_text(CHILD.replace(WHEN, guarded), encoding="utf-8")
+    path.write_text(start_when(guarded), encoding="utf-8")
     assert check_pack(path) == []

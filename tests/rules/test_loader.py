@@ -132,7 +132,7 @@ def test_mini_loads(tmp_path: Path) -> None:
             "do: [explode]",
             "25: escalations[late].do[0]: unknown action 'explode': use one of notify, "
             "raise_level, assign_leader, refer_police, supervise, require_report, "
-            "blacklist_candidate, recommend",
+            "blacklist, recommend",
         ),
         (
             "initial: open",
@@ -391,8 +391,8 @@ def test_remove_unknown_and_duplicate_in_child(tmp_path: Path) -> None:
         tmp_path,
         "child.yaml",
         CHILD.replace("  - {id: late, remove: true}", "  - {id: lat, remove: true}")
-        + "  - {id: late2, label: x, when: 'true', do: [refer_police], basis: b, status: V}\n"
-        + "  - {id: late2, label: y, when: 'true', do: [refer_police], basis: b, status: V}\n",
+        + "  - {id: late2, label: x, when: 'true', do: [require_report: {within: next_day, label: r}], basis: b, status: V}\n"
+        + "  - {id: late2, label: y, when: 'true', do: [require_report: {within: next_day, label: r}], basis: b, status: V}\n",
     )
     assert problems(child, search_path=[tmp_path]) == [
         f"{child}:18: cannot remove escalations 'lat': no parent pack defines it",
@@ -466,3 +466,132 @@ def test_guard_check(tmp_path: Path) -> None:
     assert pack.guard_check("amount < params.big", {**base, "amount": 50}) is False
     with pytest.raises(KeyError):
         pack.guard_check("true", {**base, "amount": 5})
+
+
+# -- dates in force and local defaults
+
+
+def with_rule_window(window: str) -> str:
+    old = "    status: CONV\nrouting:"
+    assert old in MINI
+    return MINI.replace(old, f"    status: CONV\n    in_force: {window}\nrouting:", 1)
+
+
+@pytest.mark.parametrize(
+    ("window", "expected"),
+    [
+        (
+            "{from: 2022-01-02, to: 2022-01-01}",
+            "28: escalations[late].in_force: in_force.from 2022-01-02 is after in_force.to "
+            "2022-01-01",
+        ),
+        ("{}", "28: escalations[late].in_force: in_force needs from, to or both (YYYY-MM-DD)"),
+        # a number or a moment is not a day (the wording is the shared InForce type's)
+        ("{from: 20220101}", "28: escalations[late].in_force.from: "),
+        ("{from: 2022-01-01 08:00}", "28: escalations[late].in_force.from: "),
+        ("{from: 2022-02-30}", "28: '2022-02-30' is not a valid date (YYYY-MM-DD)"),
+        (
+            "{since: 2022-01-01}",
+            "28: escalations[late].in_force: unknown key 'since' (did you mean 'once'?)",
+        ),
+    ],
+)
+def test_in_force_problems_at_their_line(tmp_path: Path, window: str, expected: str) -> None:
+    path = write(tmp_path, "mini.yaml", with_rule_window(window))
+    (problem,) = problems(path)
+    if expected.endswith(": "):
+        assert problem.startswith(f"{path}:{expected}"), problem
+    else:
+        assert problem == f"{path}:{expected}"
+
+
+def test_a_rule_is_false_outside_its_dates_and_an_override_keeps_them(tmp_path: Path) -> None:
+    from datetime import UTC, datetime
+
+    from zhiqian.rules.conditions import ConditionContext
+
+    write(tmp_path, "mini.yaml", with_rule_window("{from: 2022-01-01}"))
+    child = write(
+        tmp_path,
+        "child.yaml",
+        'pack: child\nversion: "1"\nextends: mini\nlabel: 子\nescalations:\n'
+        "  - {id: late, basis: 子依据}\n",
+    )
+    pack = load_pack(child, search_path=[tmp_path])
+    late = pack.escalation("late")
+    assert late.in_force is not None
+    assert late.in_force.text_zh() == "2022-01-01 起"
+
+    def holds(at: datetime) -> bool:
+        ctx = ConditionContext(
+            level="county", region="140302", state="open", workers=10, migrant_workers=0,
+            amount=0, migrant_amount=0, now=at, clocks={"work": "breached"},
+        )  # fmt: skip
+        return late.condition.evaluate(ctx)
+
+    assert holds(datetime(2022, 1, 1, 1, tzinfo=UTC)) is True
+    assert holds(datetime(2021, 12, 31, 15, tzinfo=UTC)) is False  # 23:00 local: not yet
+    assert late.condition.out_of_force(datetime(2021, 6, 1, tzinfo=UTC)) == (
+        "规则 未施行（2022-01-01 起）"
+    )
+
+
+def test_a_param_in_force_only_some_days_bounds_every_condition_reading_it(
+    tmp_path: Path,
+) -> None:
+    from datetime import UTC, datetime
+
+    text = MINI.replace(
+        "  big: {value: 10, basis: 测试依据, status: CONV}",
+        "  big: {value: 10, basis: 测试依据, status: CONV, in_force: {to: 2020-12-31}}",
+    )
+    pack = load_pack(write(tmp_path, "mini.yaml", text))
+    cond = pack.escalation("late").condition
+    assert cond.out_of_force(datetime(2020, 12, 31, 15, tzinfo=UTC)) is None
+    assert cond.out_of_force(datetime(2021, 1, 1, 1, tzinfo=UTC)) == (
+        "参数 big 已失效（至 2020-12-31）"
+    )
+
+
+@pytest.mark.parametrize(
+    ("param", "expected"),
+    [
+        (
+            "{value: 10, basis: 法, status: V, local_default: true, example: 某省规定}",
+            "a local default has status L or CONV (a figure from a province or from practice), "
+            "not V: a figure the law fixes is not a default",
+        ),
+        (
+            "{value: 10, basis: 法, status: L, local_default: true}",
+            "a local default names in example the document its figure was taken from "
+            "(e.g. 黑龙江《重大劳动保障违法案件挂牌督办制度》（2013）)",
+        ),
+        (
+            "{value: 10, basis: 法, status: L, example: 某省规定}",
+            "example belongs to a local default: add local_default: true",
+        ),
+    ],
+)
+def test_local_defaults_name_their_example(tmp_path: Path, param: str, expected: str) -> None:
+    path = broken(tmp_path, "  big: {value: 10, basis: 测试依据, status: CONV}", f"  big: {param}")
+    found = problems(path)
+    assert found[0] == f"{path}:5: params.big: {expected}"
+
+
+def test_a_local_default_loads_and_a_child_replaces_it(tmp_path: Path) -> None:
+    text = MINI.replace(
+        "  big: {value: 10, basis: 测试依据, status: CONV}",
+        "  big: {value: 10, basis: 测试依据, status: L, local_default: true, example: 某省规定}",
+    )
+    write(tmp_path, "mini.yaml", text)
+    child = write(
+        tmp_path,
+        "child.yaml",
+        'pack: child\nversion: "1"\nextends: mini\nlabel: 子\nparams:\n'
+        "  big: {value: 20, basis: 本省规定, status: L}\n",
+    )
+    parent = load_pack(tmp_path / "mini.yaml")
+    assert parent.params["big"].local_default
+    assert parent.params["big"].example == "某省规定"
+    mine = load_pack(child, search_path=[tmp_path]).params["big"]
+    assert (mine.value, mine.local_default, mine.example) == (20, False, None)

@@ -166,9 +166,13 @@ def _pack(tmp_path: Path, name: str, w: str, n: str, d: str) -> Path:
 
 
 def test_packs_may_name_templates_by_id_or_by_name(tmp_path: Path) -> None:
-    by_id = load_pack(_pack(tmp_path, "a", OVERDUE_WARNING, POLICE_REFERRAL, DAILY_DIGEST))
-    by_name = load_pack(_pack(tmp_path, "b", "超期预警", "涉嫌犯罪案件移送书", "每日台账摘要"))
-    by_old_name = load_pack(_pack(tmp_path, "c", "超期预警", "移送函", "每日台账摘要"))
+    # a rule's notify may name only what decides nothing (the decision documents are refused:
+    # tests/rules/test_decisions_pack.py); the old names of those still map to their ids
+    by_id = load_pack(_pack(tmp_path, "a", OVERDUE_WARNING, REMINDER, DAILY_DIGEST))
+    by_name = load_pack(_pack(tmp_path, "b", "超期预警", "催办提醒", "每日台账摘要"))
+    by_old_name = load_pack(_pack(tmp_path, "c", "超期预警", "reminder", "每日台账摘要"))
+    assert template_id("移送函") == POLICE_REFERRAL
+    assert template_id("督办通知") == SUPERVISION_NOTICE
     for pack in (by_id, by_name, by_old_name):
         warn = pack.clock("work").warn[0]
         notify = pack.escalation("late").do[0].notify  # type: ignore[union-attr]
@@ -177,12 +181,12 @@ def test_packs_may_name_templates_by_id_or_by_name(tmp_path: Path) -> None:
         assert digest is not None
         assert (warn.template, notify.template, digest.template) == (
             "超期预警",
-            "涉嫌犯罪案件移送书",
+            "催办提醒",
             "每日台账摘要",
         )
         assert (warn.template_id, notify.template_id, digest.template_id) == (
             OVERDUE_WARNING,
-            POLICE_REFERRAL,
+            REMINDER,
             DAILY_DIGEST,
         )
     # the same rules, however spelt: the same fingerprint (cases record it)
