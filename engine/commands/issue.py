@@ -15,8 +15,7 @@ Every document, whoever issues it:
   supervised one, the 提级办理通知书 from the higher office to the lower, the drafts to the
   decider — and **never by an office to itself** (refused, with the reason);
 - goes once to each recipient and channel (two roles that resolve to the same address in one
-  issue get one copy; copies that fell back to the log for want of an address stay one per
-  channel they stand for, each note naming it);
+  issue get one copy);
 - is complete: a document that lacks a fact it needs is queued ``waiting`` with the reason (the
   fact and the command that supplies it); :meth:`NoticeIssuer.recheck_waiting` (each delivery
   pass) and :meth:`NoticeIssuer.recheck` (``notices retry``) look again and release it.
