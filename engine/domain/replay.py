@@ -129,7 +129,9 @@ def replay_clocks(
             name, flags = str(payload["flag"]), set(after.flags)
             flags = flags - {name} if _truthy(payload.get("remove")) else flags | {name}
             after = replace(after, flags=sorted(flags))
-        change = CaseChange(ev.event, ev.from_state, ev.to_state, _change_time(ev))
+        change = CaseChange(
+            ev.event, ev.from_state, ev.to_state, _change_time(ev), received_at=case.received_at
+        )
         seen = candidate.seen_at(clocks, ev.at).values()
         ctx = gov.context(after, now=ev.at, clocks=seen, state=ev.to_state)
         overrides: Mapping[str, str] = {}
