@@ -20,13 +20,13 @@ import sqlalchemy as sa
 
 from zhiqian.engine.commands.change import Changed, change_case, load_case, store_clocks
 from zhiqian.engine.domain.actions import referral_preconditions
-from zhiqian.engine.domain.clocks import ClockState, recompute
+from zhiqian.engine.domain.clocks import ClockState, restarted
 from zhiqian.engine.domain.decisions import Verdict, already, decider_division
 from zhiqian.engine.domain.documents import referral_document_no
 from zhiqian.engine.domain.governing import Governing, Packs
 from zhiqian.engine.routing import office_name
 from zhiqian.errors import ConflictError, InvalidArgument, Refused, UnknownName
-from zhiqian.rules.schema import RESERVED_ACTS
+from zhiqian.rules.schema import RESERVED_ACTS, ClockSpec
 from zhiqian.store import clocks as clock_store
 from zhiqian.store import decisions as decision_store
 from zhiqian.store import sequences as sequence_store
@@ -272,30 +272,17 @@ def _take_referral_no(
 def restart_clocks(
     conn: sa.Connection, governing: Governing, changed: Changed, now: datetime
 ) -> Changed:
-    """提级 with ``clocks: restart``: every active clock whose limit is the pack's (not an
-    order's own period) starts a new cycle at the higher office."""
+    """提级 with ``clocks: restart``: the clocks ``clocks.restarted`` gives, stored."""
     pack = governing.pack
     clocks = changed.clocks
-    fresh: dict[str, ClockState] = {}
-    for clock_id, state in clocks.items():
+
+    def spec_of(clock_id: str) -> ClockSpec | None:
         try:
-            spec = pack.clock(clock_id)
+            return pack.clock(clock_id)
         except KeyError:
-            continue
-        if not state.active or spec.per_case_limit:
-            continue
-        paused = state.status == "paused"
-        new = ClockState(
-            clock_id=clock_id,
-            cycle=state.cycle + 1,
-            status=state.status,
-            started_at=now,
-            paused_since=now if paused else None,
-            pack_version=pack.version,
-        )
-        if not paused:
-            new = recompute(spec, new, pack=pack, calendar=governing.calendar)
-        fresh[clock_id] = new
+            return None
+
+    fresh = restarted(clocks, spec_of, now, pack=pack, calendar=governing.calendar)
     if not fresh:
         return changed
     store_clocks(conn, changed.case.id, fresh, clocks, governing=governing, now=now)

@@ -29,7 +29,7 @@ from the warnings fired and from the deadline against "now" — for conditions a
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from typing import Any
@@ -52,6 +52,7 @@ __all__ = [
     "evaluate_clocks",
     "extend_clock",
     "recompute",
+    "restarted",
     "same_day_warnings",
     "warning_moments",
 ]
@@ -134,6 +135,35 @@ def _limit_of(spec: ClockSpec, state: ClockState, tz: tzinfo) -> Limit | date:
         return date.fromisoformat(override)
     except ValueError:
         return parse_limit(override)
+
+
+def restarted(
+    clocks: Mapping[str, ClockState],
+    spec_of: Callable[[str], ClockSpec | None],
+    at: datetime,
+    *,
+    pack: RulePack,
+    calendar: LegalCalendar,
+) -> dict[str, ClockState]:
+    """提级 with ``clocks: restart``: every active clock whose limit is the pack's (not an
+    order's own period) starts a new cycle at ``at``; a paused one stays paused. ``spec_of``
+    gives a clock's spec in the pack that governs (None: the pack has no such clock)."""
+    fresh: dict[str, ClockState] = {}
+    for clock_id, state in clocks.items():
+        spec = spec_of(clock_id)
+        if spec is None or not state.active or spec.per_case_limit:
+            continue
+        paused = state.status == PAUSED
+        new = ClockState(
+            clock_id=clock_id,
+            cycle=state.cycle + 1,
+            status=state.status,
+            started_at=at,
+            paused_since=at if paused else None,
+            pack_version=pack.version,
+        )
+        fresh[clock_id] = new if paused else recompute(spec, new, pack=pack, calendar=calendar)
+    return fresh
 
 
 def recompute(

@@ -37,7 +37,7 @@ from zhiqian.engine.domain.clocks import (
     Extension,
     evaluate_clocks,
     extend_clock,
-    recompute,
+    restarted,
     warning_moments,
 )
 from zhiqian.engine.domain.governing import Governing
@@ -154,28 +154,9 @@ def replay_clocks(
 def restart_clocks(
     candidate: Candidate, clocks: Mapping[str, ClockState], at: datetime
 ) -> dict[str, ClockState]:
-    """提级 with ``clocks: restart``: every active clock whose limit is the pack's (not an
-    order's own period) starts a new cycle at ``at`` — paused ones stay paused (the rule of
-    ``commands.decide.restart_clocks``, kept pure here)."""
+    """提级 with ``clocks: restart`` replayed under the candidate (``clocks.restarted``)."""
     gov = candidate.governing
-    changed: dict[str, ClockState] = {}
-    for clock_id, state in clocks.items():
-        spec = candidate.specs.get(clock_id)
-        if spec is None or not state.active or spec.per_case_limit:
-            continue
-        paused = state.status == "paused"
-        fresh = ClockState(
-            clock_id=clock_id,
-            cycle=state.cycle + 1,
-            status=state.status,
-            started_at=at,
-            paused_since=at if paused else None,
-            pack_version=gov.pack.version,
-        )
-        if not paused:
-            fresh = recompute(spec, fresh, pack=gov.pack, calendar=gov.calendar)
-        changed[clock_id] = fresh
-    return changed
+    return restarted(clocks, candidate.specs.get, at, pack=gov.pack, calendar=gov.calendar)
 
 
 def _restarts(ev: EventRecord) -> bool:
